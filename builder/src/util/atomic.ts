@@ -1,0 +1,61 @@
+// Outputs appear atomically: a build writes into a staging directory beside the output
+// directory and renames each artifact into place only when everything succeeded, so an
+// interrupted or failed build never leaves a half-written file under a final name.
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+
+const live = new Set<string>();
+let handlersInstalled = false;
+
+/** Removes every live staging directory when the process is interrupted. */
+function installSignalCleanup(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      for (const dir of live) {
+        try {
+          // Synchronous on purpose: the process is about to exit.
+          rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // best effort
+        }
+      }
+      process.stderr.write(`\ninterrupted (${signal}); no partial output was left behind\n`);
+      process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
+    });
+  }
+}
+
+export interface Staging {
+  /** Directory to write artifacts into. */
+  readonly dir: string;
+  /** Path for an artifact inside the staging directory. */
+  path(name: string): string;
+}
+
+/**
+ * Runs `build` with a staging directory created next to `outDir` (same filesystem, so the
+ * final rename is atomic), then moves the returned artifact names into `outDir`.
+ */
+export async function withStaging<T extends { artifacts: string[] }>(
+  outDir: string,
+  build: (staging: Staging) => Promise<T>,
+): Promise<T> {
+  const out = resolve(outDir);
+  await mkdir(out, { recursive: true });
+  const dir = await mkdtemp(join(dirname(out), `.${basename(out)}.staging-`));
+  live.add(dir);
+  installSignalCleanup();
+  try {
+    const result = await build({ dir, path: (name) => join(dir, name) });
+    for (const name of result.artifacts) {
+      await rename(join(dir, name), join(out, name));
+    }
+    return result;
+  } finally {
+    live.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
