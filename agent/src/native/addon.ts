@@ -1,0 +1,146 @@
+// The typed face of agent/native/kata_native.c, loaded on first use.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** What `waitpid` reports for a child that has ended. */
+export interface WaitStatus {
+  pid: number;
+  /** Set when the child exited normally. */
+  exitCode: number | null;
+  /** Set when the child was killed by a signal (the signal number). */
+  signal: number | null;
+  /** The exit code, or 128 + signal number when killed, as a shell reports it. */
+  status: number;
+}
+
+export type RebootMode = "poweroff" | "restart" | "halt";
+
+/**
+ * The addon's exports. Failing calls throw an `Error` shaped like Node's system errors:
+ * `code` (`"EADDRINUSE"`), `errno` (negative, as in Node: -98) and `syscall` (`"bind"`).
+ * Every fd it creates is close-on-exec.
+ */
+export interface Native {
+  /** An AF_VSOCK stream socket bound to cid:port and listening; non-blocking. cid -1 = any. */
+  vsockListen(cid: number, port: number, backlog: number): number;
+  /** A connected, non-blocking AF_VSOCK socket; throws ETIMEDOUT after `timeoutMs`. */
+  vsockConnect(cid: number, port: number, timeoutMs: number): number;
+  /** prctl(PR_SET_CHILD_SUBREAPER): orphans of our descendants are re-parented to us. */
+  setChildSubreaper(): void;
+  /** Non-blocking waitpid(pid, WNOHANG | __WALL): `null` while the child runs; ECHILD if not ours. */
+  waitpid(pid: number): WaitStatus | null;
+  /** Pids of our children that are zombies (from /proc/<pid>/stat), to reap with `waitpid`. */
+  zombieChildren(): number[];
+  /** pipe2(O_CLOEXEC). */
+  pipe(): [readFd: number, writeFd: number];
+  /** F_SETPIPE_SZ; returns the size the kernel chose (rounded up to a power-of-two of pages). */
+  setPipeSize(fd: number, bytes: number): number;
+  /** Waits up to `timeoutMs` for one fd sent with SCM_RIGHTS on a unix socket (ETIMEDOUT, ENOMSG). */
+  recvFd(socketFd: number, timeoutMs: number): number;
+  /** TIOCSWINSZ. */
+  setWinsize(fd: number, rows: number, cols: number): void;
+  /** A new pty pair, neither end becoming our controlling terminal. */
+  openPty(): [master: number, slave: number];
+  /** setsid(); returns the new session id. */
+  setsid(): number;
+  /** TIOCSCTTY: make the tty on `fd` the controlling terminal of this (session leader) process. */
+  setControllingTty(fd: number): void;
+  /** mount(2); an empty source, fstype or data is passed as NULL. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  /** umount2(2). */
+  umount(target: string, flags: number): void;
+  sethostname(name: string): void;
+  /** sync(), then reboot(2). Only returns (by throwing) if the kernel refuses. */
+  reboot(mode: RebootMode): void;
+  settimeofday(sec: number, usec: number): void;
+  swapon(path: string, flags: number): void;
+  /** Writes the bytes to /dev/random, credits 8 bits per byte and reseeds the CRNG. */
+  addRandomEntropy(data: Uint8Array): void;
+
+  readonly MS_RDONLY: number;
+  readonly MS_NOSUID: number;
+  readonly MS_NODEV: number;
+  readonly MS_NOEXEC: number;
+  readonly MS_REMOUNT: number;
+  readonly MS_BIND: number;
+  readonly MS_REC: number;
+  readonly MS_PRIVATE: number;
+  readonly MS_SLAVE: number;
+  readonly MS_SHARED: number;
+  readonly MS_STRICTATIME: number;
+  readonly MS_RELATIME: number;
+  readonly MS_MOVE: number;
+  readonly MNT_DETACH: number;
+}
+
+const FILE_NAME = "kata_native.node";
+const DEV_PATH = join("agent", "native", "build", FILE_NAME);
+
+let loaded: Native | undefined;
+
+/** The addon, loaded on first call. Throws if it cannot be found or is out of date. */
+export function native(): Native {
+  loaded ??= load(locateNative());
+  return loaded;
+}
+
+/**
+ * Where the addon is: `$KATA_AGENT_NATIVE` if set (and then only there), else `kata_native.node`
+ * beside the main script (the shipped esbuild bundle), else `agent/native/build/` found by walking
+ * up from this module (a checkout).
+ */
+export function locateNative(): string {
+  const explicit = process.env.KATA_AGENT_NATIVE;
+  if (explicit) {
+    if (existsSync(explicit)) return resolve(explicit);
+    throw new Error(`KATA_AGENT_NATIVE=${explicit} does not exist; build it with \`npm run build:native\``);
+  }
+  const candidates: string[] = [];
+  const main = process.argv[1];
+  if (main) candidates.push(join(dirname(resolve(main)), FILE_NAME));
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    candidates.push(join(dir, DEV_PATH));
+    if (dirname(dir) === dir) break;
+  }
+  const found = candidates.find((path) => existsSync(path));
+  if (found !== undefined) return found;
+  throw new Error(
+    `${FILE_NAME} not found; run \`npm run build:native\` or set KATA_AGENT_NATIVE. Looked in:\n  ` +
+      candidates.join("\n  "),
+  );
+}
+
+function load(path: string): Native {
+  // require() is untyped; the check below is what backs the annotation.
+  const addon: Native = createRequire(import.meta.url)(path);
+  // A stale build from an older kata_native.c would fail later and obscurely; fail here instead.
+  const missing = REQUIRED.filter((name) => typeof addon[name] !== "function");
+  if (missing.length > 0) {
+    throw new Error(`${path} lacks ${missing.join(", ")}; rebuild it with \`npm run build:native\``);
+  }
+  return addon;
+}
+
+const REQUIRED = [
+  "vsockListen",
+  "vsockConnect",
+  "setChildSubreaper",
+  "waitpid",
+  "zombieChildren",
+  "pipe",
+  "setPipeSize",
+  "recvFd",
+  "setWinsize",
+  "openPty",
+  "setsid",
+  "setControllingTty",
+  "mount",
+  "umount",
+  "sethostname",
+  "reboot",
+  "settimeofday",
+  "swapon",
+  "addRandomEntropy",
+] as const satisfies readonly (keyof Native)[];

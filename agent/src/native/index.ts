@@ -1,0 +1,2 @@
+export { locateNative, type Native, native, type RebootMode, type WaitStatus } from "./addon.js";
+export { type ListenOptions, listenOnFd, socketFd, socketFromFd } from "./fd-stream.js";
