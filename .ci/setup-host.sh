@@ -11,7 +11,7 @@ packages=(
   # independent protocol peers: containerd's Go ttrpc and Python grpcio
   golang-go golang-github-containerd-ttrpc-dev golang-github-gogo-protobuf-dev golang-google-protobuf-dev
   golang-goprotobuf-dev golang-golang-x-sys-dev golang-google-genproto-dev golang-google-grpc-dev
-  protobuf-compiler python3-grpcio python3-grpc-tools python3-protobuf
+  protobuf-compiler python3-grpcio python3-grpc-tools python3-protobuf python3-pkg-resources
   # guest images: package managers, filesystems, dm-verity, partition tables
   dnf rpm createrepo-c mmdebstrap erofs-utils cryptsetup-bin e2fsprogs squashfs-tools gnupg fdisk cpio zstd xz-utils
   # guest kernels and booting them

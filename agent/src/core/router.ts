@@ -1,0 +1,115 @@
+// The neutral table both wires (ttrpc and gRPC) dispatch into: service descriptors from the
+// generated code plus partial implementations. A method without an implementation answers
+// UNIMPLEMENTED, the one code the Kata runtime reads as "feature absent".
+import type {
+  DescMessage,
+  DescMethod,
+  DescService,
+  Message,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code } from "./code.js";
+import type { HandlerContext } from "./context.js";
+import { AgentError } from "./error.js";
+
+export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  ctx: HandlerContext,
+) => Promise<MessageInitShape<O>>;
+
+/** Every method of a service, typed from its generated descriptor (connect-es's ServiceImpl). */
+export type ServiceImpl<S extends DescService> = {
+  [K in keyof S["method"]]: S["method"][K] extends {
+    input: infer I extends DescMessage;
+    output: infer O extends DescMessage;
+  }
+    ? UnaryHandler<I, O>
+    : never;
+};
+
+export interface Route {
+  /** "grpc.AgentService" */
+  readonly service: string;
+  /** "CreateContainer" */
+  readonly method: string;
+  /** "/grpc.AgentService/CreateContainer" */
+  readonly path: string;
+  readonly input: DescMessage;
+  readonly output: DescMessage;
+  readonly implemented: boolean;
+  decode(payload: Uint8Array): Message;
+  handle(request: Message, ctx: HandlerContext): Promise<Message>;
+  encode(response: Message): Uint8Array;
+}
+
+export type Lookup = { route: Route } | { missing: "service" | "method" };
+
+export class Router {
+  private readonly services = new Map<string, Map<string, Route>>();
+
+  register<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): this {
+    const methods = new Map<string, Route>();
+    for (const method of service.methods) {
+      const handler = (impl as Record<string, UnaryHandler<DescMessage, DescMessage> | undefined>)[
+        method.localName
+      ];
+      methods.set(method.name, makeRoute(service, method, handler));
+    }
+    this.services.set(service.typeName, methods);
+    return this;
+  }
+
+  lookup(service: string, method: string): Lookup {
+    const methods = this.services.get(service);
+    if (!methods) return { missing: "service" };
+    const route = methods.get(method);
+    return route ? { route } : { missing: "method" };
+  }
+
+  routes(): Route[] {
+    return [...this.services.values()].flatMap((m) => [...m.values()]);
+  }
+}
+
+function makeRoute(
+  service: DescService,
+  method: DescMethod,
+  handler: UnaryHandler<DescMessage, DescMessage> | undefined,
+): Route {
+  const path = `/${service.typeName}/${method.name}`;
+  const { input, output } = method;
+  return {
+    service: service.typeName,
+    method: method.name,
+    path,
+    input,
+    output,
+    implemented: handler !== undefined,
+    decode(payload) {
+      try {
+        return fromBinary(input, payload);
+      } catch (err) {
+        throw new AgentError(
+          Code.InvalidArgument,
+          `cannot decode ${input.typeName}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      }
+    },
+    async handle(request, ctx) {
+      if (!handler) throw new AgentError(Code.Unimplemented, `${path} is not implemented by this agent`);
+      const result = await handler(request as MessageShape<DescMessage>, ctx);
+      // Handlers may return a ready message (e.g. one carrying $unknown extension fields).
+      return isMessage(result, output) ? result : create(output, result);
+    },
+    encode(response) {
+      return toBinary(output, response);
+    },
+  };
+}
+
+function isMessage(value: unknown, desc: DescMessage): value is Message {
+  return typeof value === "object" && value !== null && (value as Message).$typeName === desc.typeName;
+}

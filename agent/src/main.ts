@@ -1,0 +1,152 @@
+// kata-agent: the Kata Containers guest agent. Parses its configuration, starts serving the
+// agent API, and handles signals; everything else lives in the layers below.
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
+import type { AgentConfig } from "./config/table.js";
+import { type Level, Logger, levels } from "./log.js";
+import { native } from "./native/index.js";
+import { buildRouter } from "./rpc/index.js";
+import { startAgentServer } from "./server.js";
+import { AGENT_VERSION, API_VERSION } from "./version.js";
+
+const USAGE = `Usage: kata-agent [--config FILE] [--cmdline FILE]
+       kata-agent --version
+
+The Kata Containers guest agent: serves grpc.AgentService and grpc.Health over ttrpc
+(and HTTP/2 gRPC when agent.grpc_addr is set) so that the Kata runtime can run containers
+in this VM.
+
+Options:
+  -c, --config FILE    read settings from this TOML file (then the environment)
+      --cmdline FILE   read agent.* parameters from FILE instead of /proc/cmdline
+  -v, --version        print the version and exit
+  -h, --help           show this help
+
+Settings (kernel parameter | environment variable | TOML key):
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parseCli>;
+  try {
+    args = parseCli(argv);
+  } catch (err) {
+    process.stderr.write(`kata-agent: ${(err as Error).message}\nRun 'kata-agent --help' for usage.\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}${settingsHelp()}\n`);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`kata-agent ${AGENT_VERSION} (agent API ${API_VERSION}, node ${process.version})\n`);
+    return 0;
+  }
+
+  let config: AgentConfig;
+  let log: Logger;
+  try {
+    const loaded = loadConfig({
+      ...(args.config ? { configFile: args.config } : {}),
+      ...(args.cmdline ? { cmdlineFile: args.cmdline } : {}),
+    });
+    config = loaded.config;
+    log = Logger.create(config.logLevel);
+    for (const warning of loaded.warnings) log.warn(warning, { subsystem: "config" });
+    log.debug("configuration loaded", { sources: loaded.sources });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`kata-agent: configuration error: ${err.message}\n`);
+    return 2;
+  }
+
+  protectFromOomKiller(log);
+  becomeSubreaper(log);
+
+  const router = buildRouter({
+    agentVersion: AGENT_VERSION,
+    apiVersion: API_VERSION,
+    features: () => ({
+      apiVersion: API_VERSION,
+      wires: ["ttrpc", ...(config.grpcAddr ? ["grpc"] : [])],
+      transports: ["vsock", "unix", "tcp", "serial"],
+      storageDrivers: [],
+      unimplemented: [],
+      policyEngine: "",
+      ociRuntime: config.ociRuntime,
+      nodeVersion: process.version,
+    }),
+  });
+  const server = await startAgentServer(config, router, log);
+  installSignalHandlers(log, async () => server.close(config.shutdownGraceMs));
+  log.info("agent ready", {
+    version: AGENT_VERSION,
+    addresses: server.addresses,
+    startupMs: Math.round(performance.now()),
+  });
+  return 0;
+}
+
+function parseCli(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string", short: "c" },
+      cmdline: { type: "string" },
+      version: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  return values;
+}
+
+/** The guest OOM killer must never pick the agent: losing it loses the whole pod. */
+function protectFromOomKiller(log: Logger): void {
+  try {
+    writeFileSync("/proc/self/oom_score_adj", "-997");
+  } catch (err) {
+    log.debug("cannot lower oom_score_adj (needs root)", { error: err });
+  }
+}
+
+/** Orphaned container processes must be re-parented to us so their exit codes are not lost. */
+function becomeSubreaper(log: Logger): void {
+  try {
+    native().setChildSubreaper();
+  } catch (err) {
+    log.warn("cannot become a child subreaper; orphaned processes will not be reaped by the agent", {
+      error: err,
+    });
+  }
+}
+
+function installSignalHandlers(log: Logger, shutdown: () => Promise<void>): void {
+  process.on("SIGUSR1", () => {
+    const more = levels[Math.max(0, levels.indexOf(log.level) - 1)] as Level;
+    log.setLevel(more);
+    log.info("log level raised", { level: more });
+  });
+  process.on("SIGUSR2", () => {
+    log.resetLevel();
+    log.info("log level restored", { level: log.level });
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    shutdown().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error("shutdown failed", { error: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}

@@ -1,0 +1,88 @@
+// Listeners for every server address scheme. Each hands over connections as Duplex streams and
+// knows nothing of what flows over them.
+import { lstatSync, unlinkSync } from "node:fs";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import { listenOnFd, native } from "../native/index.js";
+import { type Address, formatAddress, unixSocketPath } from "./address.js";
+import { listenSerial } from "./serial.js";
+
+export type OnConnection = (socket: Duplex, peer: string) => void;
+
+export interface Listener {
+  /** The address as configured, e.g. "vsock://-1:1024". */
+  readonly address: string;
+  /** Stops accepting; connections already handed over stay open. */
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  /** Reports problems a listener recovers from (accept errors, serial reconnects). */
+  onWarning?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export async function listen(
+  address: Address,
+  onConnection: OnConnection,
+  options: ListenOptions = {},
+): Promise<Listener> {
+  const text = formatAddress(address);
+  const warn = options.onWarning ?? (() => {});
+  switch (address.scheme) {
+    case "unix":
+    case "tcp":
+      return listenNet(address, text, onConnection);
+    case "vsock": {
+      // Node's net module cannot create AF_VSOCK sockets; the addon makes one, libuv serves it.
+      let peers = 0;
+      const fd = native().vsockListen(address.cid, address.port, 128);
+      const server = listenOnFd(fd, (socket) => onConnection(socket, `vsock#${++peers}`), {
+        onError: (error) => warn("vsock accept failed", { error }),
+      });
+      return { address: text, close: () => server.close() };
+    }
+    case "serial":
+      return listenSerial(address.name, text, onConnection, warn);
+    case "hvsock":
+      throw new Error(
+        `${text}: hybrid vsock is a client-side address (the VMM listens, the agent sees plain vsock)`,
+      );
+  }
+}
+
+async function listenNet(
+  address: Extract<Address, { scheme: "unix" | "tcp" }>,
+  text: string,
+  onConnection: OnConnection,
+): Promise<Listener> {
+  const server = net.createServer((socket) => {
+    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unix";
+    onConnection(socket, peer);
+  });
+  if (address.scheme === "unix" && !address.abstract) removeStaleSocket(address.path);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    const done = () => {
+      server.off("error", reject);
+      resolve();
+    };
+    if (address.scheme === "unix") server.listen(unixSocketPath(address), done);
+    else server.listen(address.port, address.host, done);
+  });
+  return {
+    address: text,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A socket file left by an earlier run would make bind fail with EADDRINUSE; anything else is kept. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // nothing there
+  }
+}
