@@ -46,8 +46,24 @@ export interface Route {
 
 export type Lookup = { route: Route } | { missing: "service" | "method" };
 
+/**
+ * Runs around every handler, e.g. the agent policy deciding whether a request may proceed.
+ * Call `next()` to run the handler; throw an AgentError to refuse.
+ */
+export type Interceptor = (
+  call: { route: Route; request: Message; ctx: HandlerContext },
+  next: () => Promise<Message>,
+) => Promise<Message>;
+
 export class Router {
   private readonly services = new Map<string, Map<string, Route>>();
+  private readonly interceptors: Interceptor[] = [];
+
+  /** Adds an interceptor; the first added runs outermost. */
+  use(interceptor: Interceptor): this {
+    this.interceptors.push(interceptor);
+    return this;
+  }
 
   register<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): this {
     const methods = new Map<string, Route>();
@@ -55,7 +71,7 @@ export class Router {
       const handler = (impl as Record<string, UnaryHandler<DescMessage, DescMessage> | undefined>)[
         method.localName
       ];
-      methods.set(method.name, makeRoute(service, method, handler));
+      methods.set(method.name, makeRoute(service, method, handler, this.interceptors));
     }
     this.services.set(service.typeName, methods);
     return this;
@@ -77,10 +93,11 @@ function makeRoute(
   service: DescService,
   method: DescMethod,
   handler: UnaryHandler<DescMessage, DescMessage> | undefined,
+  interceptors: readonly Interceptor[],
 ): Route {
   const path = `/${service.typeName}/${method.name}`;
   const { input, output } = method;
-  return {
+  const route: Route = {
     service: service.typeName,
     method: method.name,
     path,
@@ -98,16 +115,25 @@ function makeRoute(
         );
       }
     },
-    async handle(request, ctx) {
-      if (!handler) throw new AgentError(Code.Unimplemented, `${path} is not implemented by this agent`);
-      const result = await handler(request as MessageShape<DescMessage>, ctx);
-      // Handlers may return a ready message (e.g. one carrying $unknown extension fields).
-      return isMessage(result, output) ? result : create(output, result);
+    handle(request, ctx) {
+      const run = async (): Promise<Message> => {
+        if (!handler) throw new AgentError(Code.Unimplemented, `${path} is not implemented by this agent`);
+        const result = await handler(request as MessageShape<DescMessage>, ctx);
+        // Handlers may return a ready message (e.g. one carrying $unknown extension fields).
+        return isMessage(result, output) ? result : create(output, result);
+      };
+      // Interceptors are read at call time, so ones added after register() still apply.
+      const chain = interceptors.reduceRight<() => Promise<Message>>(
+        (next, interceptor) => () => interceptor({ route, request, ctx }, next),
+        run,
+      );
+      return chain();
     },
     encode(response) {
       return toBinary(output, response);
     },
   };
+  return route;
 }
 
 function isMessage(value: unknown, desc: DescMessage): value is Message {

@@ -77,8 +77,8 @@ export class TtrpcClient {
   }
 
   /** Typed call through a generated service descriptor. */
-  async unary<S extends DescService, I extends DescMessage, O extends DescMessage>(
-    service: S,
+  async unary<I extends DescMessage, O extends DescMessage>(
+    service: DescService,
     method: { name: string; input: I; output: O },
     request: MessageInitShape<I>,
     options?: CallOptions,
@@ -122,4 +122,23 @@ export class TtrpcClient {
     this.closedError ??= err;
     for (const waiter of [...this.pending.values()]) waiter.reject(err);
   }
+}
+
+/** A typed stub: one async method per RPC of the service, named like the generated code. */
+export type ServiceClient<S extends DescService> = {
+  [K in keyof S["method"]]: S["method"][K] extends {
+    input: infer I extends DescMessage;
+    output: infer O extends DescMessage;
+  }
+    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+    : never;
+};
+
+export function serviceClient<S extends DescService>(client: TtrpcClient, service: S): ServiceClient<S> {
+  const stub: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    stub[method.localName] = (request: MessageInitShape<DescMessage>, options?: CallOptions) =>
+      client.unary(service, method, request, options);
+  }
+  return stub as ServiceClient<S>;
 }

@@ -1,0 +1,122 @@
+// Runs the bundled agent as a host process on a Unix socket, as upstream's agent API tests do,
+// and connects a typed ttrpc client to it. Every test talks to the real agent binary.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import { AgentService } from "../../agent/gen/agent_pb.js";
+import { Health } from "../../agent/gen/health_pb.js";
+import { dial } from "../../agent/src/transport/dial.js";
+import { parseAddress } from "../../agent/src/transport/address.js";
+import { type ServiceClient, serviceClient, TtrpcClient } from "../../agent/src/ttrpc/client.js";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export const agentBundle = path.join(repoRoot, "agent/dist/kata-agent.mjs");
+export const ctlBundle = path.join(repoRoot, "agent/dist/kata-agent-ctl.mjs");
+
+export interface AgentOptions {
+  /** Extra environment (KATA_AGENT_*). */
+  env?: Record<string, string>;
+  /** Kernel command line the agent reads instead of /proc/cmdline. */
+  cmdline?: string;
+  args?: string[];
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  /** Wait for this many ms for "agent ready". */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningAgent {
+  /** unix://... address of the ttrpc listener. */
+  address: string;
+  socketPath: string;
+  /** Private scratch directory (run dir, socket, cmdline file), removed by stop(). */
+  dir: string;
+  pid: number;
+  /** A connected client, its typed stubs, and a way to open more connections. */
+  client: TtrpcClient;
+  agent: ServiceClient<typeof AgentService>;
+  health: ServiceClient<typeof Health>;
+  connect(): Promise<TtrpcClient>;
+  /** JSON log records the agent printed so far. */
+  logs(): Record<string, unknown>[];
+  /** SIGTERM, then wait for exit. */
+  stop(): Promise<{ exitCode: number | undefined; signal: string | undefined }>;
+  process: ResultPromise;
+}
+
+export async function startAgent(options: AgentOptions = {}): Promise<RunningAgent> {
+  const dir = mkdtempSync(path.join(tmpdir(), "kata-agent-test-"));
+  const socketPath = path.join(dir, "agent.sock");
+  const address = `unix://${socketPath}`;
+  const cmdlineFile = path.join(dir, "cmdline");
+  writeFileSync(cmdlineFile, options.cmdline ?? "");
+  const command = [process.execPath, agentBundle, "--cmdline", cmdlineFile, ...(options.args ?? [])];
+  const [file, ...args] = options.netns ? ["ip", "netns", "exec", options.netns, ...command] : command;
+  const child = execa(file!, args, {
+    env: {
+      KATA_AGENT_SERVER_ADDR: address,
+      KATA_AGENT_RUN_DIR: path.join(dir, "run"),
+      KATA_AGENT_LOG_LEVEL: "debug",
+      ...options.env,
+    },
+    reject: false,
+    buffer: false,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const records: Record<string, unknown>[] = [];
+  let stderrText = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    let partial = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderrText += chunk.toString();
+      partial += chunk.toString();
+      const lines = partial.split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        try {
+          const record = JSON.parse(line) as Record<string, unknown>;
+          records.push(record);
+          if (record.msg === "agent ready") resolve();
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    void child.then((result) => reject(new Error(`agent exited (${result.exitCode}) before ready:\n${stderrText}`)));
+    setTimeout(
+      () => reject(new Error(`agent not ready after ${options.readyTimeoutMs ?? 20_000} ms:\n${stderrText}`)),
+      options.readyTimeoutMs ?? 20_000,
+    ).unref();
+  });
+  await ready;
+  const connect = async () => new TtrpcClient(await dial(parseAddress(address), { timeoutMs: 5000 }));
+  const client = await connect();
+  const clients = [client];
+  return {
+    address,
+    socketPath,
+    dir,
+    pid: child.pid!,
+    client,
+    agent: serviceClient(client, AgentService),
+    health: serviceClient(client, Health),
+    connect: async () => {
+      const c = await connect();
+      clients.push(c);
+      return c;
+    },
+    logs: () => records,
+    process: child,
+    async stop() {
+      for (const c of clients) c.close();
+      child.kill("SIGTERM");
+      const result = await child;
+      rmSync(dir, { recursive: true, force: true });
+      return { exitCode: result.exitCode, signal: result.signal };
+    },
+  };
+}
