@@ -1,4 +1,11 @@
 // The registry of kata-build commands: adding a command is one file and one line here.
 import type { Command } from "./command.js";
+import { imageCommand } from "./image.js";
+import { initrdCommand } from "./initrd.js";
+import { rootfsCommand } from "./rootfs.js";
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  rootfsCommand as unknown as Command,
+  imageCommand as unknown as Command,
+  initrdCommand as unknown as Command,
+];

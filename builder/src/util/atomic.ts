@@ -2,8 +2,9 @@
 // directory and renames each artifact into place only when everything succeeded, so an
 // interrupted or failed build never leaves a half-written file under a final name.
 import { rmSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { detachMountsBeneath } from "./mounts.js";
 
 const live = new Set<string>();
 let handlersInstalled = false;
@@ -17,6 +18,7 @@ function installSignalCleanup(): void {
       for (const dir of live) {
         try {
           // Synchronous on purpose: the process is about to exit.
+          detachMountsBeneath(dir);
           rmSync(dir, { recursive: true, force: true });
         } catch {
           // best effort
@@ -51,11 +53,17 @@ export async function withStaging<T extends { artifacts: string[] }>(
   try {
     const result = await build({ dir, path: (name) => join(dir, name) });
     for (const name of result.artifacts) {
-      await rename(join(dir, name), join(out, name));
+      const target = join(out, name);
+      // A directory artifact (a root filesystem tree) cannot replace an existing directory
+      // with one rename: move the old one into the staging area first, where it is removed.
+      const old = await lstat(target).catch(() => undefined);
+      if (old?.isDirectory()) await rename(target, join(dir, `.previous-${name}`));
+      await rename(join(dir, name), target);
     }
     return result;
   } finally {
     live.delete(dir);
+    detachMountsBeneath(dir);
     await rm(dir, { recursive: true, force: true });
   }
 }

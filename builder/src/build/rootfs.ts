@@ -1,0 +1,99 @@
+// kata-build rootfs, as the list of stages it runs.
+
+import { distros } from "../distro/index.js";
+import type { InitMode } from "../distro/types.js";
+import { configureInit } from "../stages/configure-init.js";
+import { extractBase } from "../stages/extract-base.js";
+import { installAgent } from "../stages/install-agent.js";
+import { installFiles } from "../stages/install-files.js";
+import { installPackages } from "../stages/install-packages.js";
+import { makeSbom, TOOL_NAME } from "../stages/make-sbom.js";
+import { makeTar } from "../stages/make-tar.js";
+import { stripRootfs } from "../stages/strip-rootfs.js";
+import { writeManifest } from "../stages/write-manifest.js";
+import { withStaging } from "../util/atomic.js";
+import { BuildError } from "../util/errors.js";
+import type { Progress } from "../util/progress.js";
+import { createContext } from "./context.js";
+
+export interface RootfsConfig {
+  distro: string;
+  init: InitMode;
+  out: string;
+  /** Name of the directory (and prefix of the tarball, manifest and SBOM). */
+  name: string;
+  data: string;
+  cache: string;
+  agentDir: string;
+  mirror?: string;
+  gpgKey?: string;
+  repoGpgcheck: boolean;
+  variant?: string;
+  fromTar?: string;
+  tar: boolean;
+  keepPackageDb: boolean;
+  extraPackages: string[];
+  epoch: number;
+}
+
+export interface RootfsResult {
+  artifacts: string[];
+  manifest: Record<string, unknown>;
+}
+
+export async function buildRootfs(config: RootfsConfig, progress: Progress): Promise<RootfsResult> {
+  const distro = distros[config.distro];
+  if (!distro) throw new BuildError(`unknown distribution '${config.distro}'`);
+  return withStaging(config.out, async (staging) => {
+    const ctx = await createContext(staging, progress, config.epoch);
+    const root = staging.path(config.name);
+    const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
+
+    if (config.fromTar) {
+      await step("Extract base tarball", () => extractBase(ctx, config.fromTar!, root));
+    } else {
+      await step("Install packages", () =>
+        installPackages(
+          ctx,
+          distro,
+          {
+            data: config.data,
+            root,
+            cache: `${config.cache}/${distro.name}`,
+            mirror: config.mirror,
+            gpgKey: config.gpgKey,
+            repoGpgcheck: config.repoGpgcheck,
+            variant: config.variant,
+          },
+          config.init,
+          config.extraPackages,
+        ),
+      );
+    }
+    await step("Install agent", () => installAgent(ctx, root, config.agentDir));
+    await step("Install files", () => installFiles(ctx, config.data, distro.name, root, config.init));
+    await step("Configure init", () => configureInit(ctx, config.data, root, config.init));
+    await step("Make SBOM", () => makeSbom(ctx, distro, root, config.name));
+    await step("Strip root filesystem", () =>
+      stripRootfs(ctx, config.data, root, distro.packageDbPaths, config.keepPackageDb),
+    );
+    ctx.artifacts.unshift(config.name);
+    if (config.tar) await step("Make tarball", () => makeTar(ctx, root, `${config.name}.tar`));
+    const manifest = await step("Write manifest", () =>
+      writeManifest(ctx, config.name, {
+        tool: TOOL_NAME,
+        command: "rootfs",
+        distro: distro.name,
+        init: config.init,
+        inputs: {
+          fromTar: config.fromTar,
+          mirror: config.mirror,
+          variant: config.variant,
+          extraPackages: config.extraPackages,
+          keepPackageDb: config.keepPackageDb,
+        },
+      }),
+    );
+    return { artifacts: ctx.artifacts, manifest };
+  });
+}

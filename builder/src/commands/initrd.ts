@@ -1,0 +1,50 @@
+// kata-build initrd: a compressed cpio newc archive of a root filesystem.
+import { resolve } from "node:path";
+import { sourceDateEpoch } from "../build/context.js";
+import { buildInitrd } from "../build/initrd.js";
+import type { Compression } from "../stages/make-initrd.js";
+import { defineCommand } from "./command.js";
+
+export const initrdCommand = defineCommand({
+  name: "initrd",
+  summary: "pack a root filesystem into an initrd (cpio newc, gzip or zstd)",
+  usage: "kata-build initrd --rootfs DIR|TAR [--out DIR] [--compression gzip|zstd]",
+  description: [
+    "Writes OUT/NAME, a cpio newc archive written by kata-build itself (sorted entries, fixed times,",
+    "inode numbers by position), gzip-compressed by default (the Kata kernel's RD_GZIP) or zstd.",
+    "Adds /init pointing at the agent (agent as init) or systemd when the tree has none.",
+  ].join("\n"),
+  options: {
+    rootfs: {
+      kind: "string",
+      arg: "DIR|TAR",
+      default: "out/rootfs",
+      help: "root filesystem tree or tarball",
+    },
+    out: { kind: "string", short: "o", arg: "DIR", default: "out", help: "output directory" },
+    name: { kind: "string", arg: "FILE", default: "kata-containers-initrd.img", help: "initrd file name" },
+    compression: {
+      kind: "string",
+      arg: "KIND",
+      choices: ["gzip", "zstd", "none"],
+      default: "gzip",
+      help: "compression",
+    },
+    level: { kind: "number", arg: "N", help: "compression level (default: gzip 9, zstd 19)" },
+    quiet: { kind: "boolean", short: "q", help: "print no progress" },
+  },
+  async run(values, _positionals, progress) {
+    await buildInitrd(
+      {
+        rootfs: resolve(values.rootfs),
+        out: resolve(values.out),
+        name: values.name,
+        compression: values.compression as Compression,
+        level: values.level,
+        epoch: sourceDateEpoch(),
+      },
+      progress,
+    );
+    process.stdout.write(`initrd: ${resolve(values.out, values.name)}\n`);
+  },
+});

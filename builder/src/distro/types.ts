@@ -1,0 +1,48 @@
+// The interface every distribution strategy implements (mkosi's distribution modules, in
+// miniature): where packages come from, how they are installed into a root, and how the
+// installed set is listed afterwards.
+import type { InstalledPackage } from "../formats/spdx.js";
+import type { Progress } from "../util/progress.js";
+
+export type InitMode = "systemd" | "agent";
+
+export interface DistroOptions {
+  /** The rootfs/ data directory. */
+  data: string;
+  /** Target root directory (empty). */
+  root: string;
+  /** Scratch directory for configuration files. */
+  work: string;
+  /** Shared package cache for this distribution. */
+  cache: string;
+  /** A local directory or URL that replaces the official repositories. */
+  mirror?: string;
+  /** Signing key file (Azure Linux). */
+  gpgKey?: string;
+  /** Whether repository metadata signatures are checked (Azure Linux). */
+  repoGpgcheck: boolean;
+  /** mmdebstrap variant (Debian). */
+  variant?: string;
+  signal?: AbortSignal;
+  progress: Progress;
+}
+
+/** What a strategy records about the sources it used (goes into the manifest). */
+export interface SourcesRecord {
+  manager: string;
+  release: string;
+  repositories: Array<{ id: string; url: string }>;
+  gpg?: { keyFile: string; fingerprints: string[] };
+}
+
+export interface Distro {
+  readonly name: string;
+  /** Checks that the repositories answer and writes the package manager's configuration. */
+  setup(options: DistroOptions): Promise<SourcesRecord>;
+  /** Installs `packages` into `options.root`. */
+  install(options: DistroOptions, packages: readonly string[]): Promise<void>;
+  /** Lists the packages installed in `root` (read from its package database). */
+  installedPackages(root: string): Promise<InstalledPackage[]>;
+  /** Package database and package-manager state, relative to the root, removed unless kept. */
+  readonly packageDbPaths: readonly string[];
+}

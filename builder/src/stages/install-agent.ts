@@ -1,0 +1,65 @@
+// Stage: lay the agent bundle and its native addon into /usr/lib/kata-agent/.
+import { existsSync } from "node:fs";
+import { chmod, copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { BuildContext } from "../build/context.js";
+import { agentVersion } from "../tools/node.js";
+import { BuildError } from "../util/errors.js";
+import { hostPath } from "../util/in-root.js";
+import { sha256File } from "../util/manifest.js";
+
+export const AGENT_DIR_IN_ROOT = "/usr/lib/kata-agent";
+
+export interface AgentFiles {
+  bundle: string;
+  addon: string;
+}
+
+/** Finds the bundle and addon in a flat directory or in the repository's agent/ layout. */
+export function locateAgent(dir: string): AgentFiles {
+  const candidates: AgentFiles[] = [
+    { bundle: join(dir, "kata-agent.mjs"), addon: join(dir, "kata_native.node") },
+    { bundle: join(dir, "dist", "kata-agent.mjs"), addon: join(dir, "dist", "kata_native.node") },
+    { bundle: join(dir, "dist", "kata-agent.mjs"), addon: join(dir, "native", "build", "kata_native.node") },
+  ];
+  const found =
+    candidates.find((c) => existsSync(c.bundle) && existsSync(c.addon)) ??
+    candidates.find((c) => existsSync(c.bundle));
+  if (!found) {
+    throw new BuildError(
+      `no agent bundle in ${dir} (looked for kata-agent.mjs and dist/kata-agent.mjs)`,
+      "run `npm run build` in the repository, or pass --agent DIR",
+    );
+  }
+  if (!existsSync(found.addon)) {
+    throw new BuildError(
+      `the agent's native addon ${found.addon} is missing`,
+      "run `npm run build` in the repository",
+    );
+  }
+  return found;
+}
+
+export async function installAgent(ctx: BuildContext, root: string, agentDir: string): Promise<void> {
+  const files = locateAgent(agentDir);
+  const version = await agentVersion(files.bundle, { cancelSignal: ctx.signal });
+  if (!version.ok) {
+    throw new BuildError(
+      `the agent bundle ${files.bundle} does not run: node exited ${version.exitCode}`,
+      version.stderr,
+    );
+  }
+  const dest = await hostPath(root, `${AGENT_DIR_IN_ROOT}/kata-agent.mjs`);
+  await mkdir(join(dest, ".."), { recursive: true });
+  await copyFile(files.bundle, dest);
+  await chmod(dest, 0o644);
+  const addon = join(dest, "..", "kata_native.node");
+  await copyFile(files.addon, addon);
+  await chmod(addon, 0o755);
+  ctx.manifest.agent = {
+    version: version.stdout.trim(),
+    bundle: { path: files.bundle, sha256: await sha256File(files.bundle) },
+    addon: { path: files.addon, sha256: await sha256File(files.addon) },
+  };
+  ctx.progress.info(`agent ${version.stdout.trim()}`);
+}

@@ -1,0 +1,24 @@
+// Stage: list the installed packages from the root's package database and write an SPDX 2.3
+// JSON document. Runs before strip-rootfs removes the database.
+import { lstat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BuildContext } from "../build/context.js";
+import type { Distro } from "../distro/types.js";
+import { makeSpdx } from "../formats/spdx.js";
+
+export const TOOL_NAME = "kata-build-0.1.0";
+
+export async function makeSbom(ctx: BuildContext, distro: Distro, root: string, name: string): Promise<void> {
+  const hasDb = await lstat(join(root, distro.packageDbPaths[0]!)).then(
+    () => true,
+    () => false,
+  );
+  const packages = hasDb ? await distro.installedPackages(root) : [];
+  if (!hasDb)
+    ctx.progress.info(`no package database at /${distro.packageDbPaths[0]}: the SBOM lists no packages`);
+  const doc = makeSpdx({ name, packages, created: ctx.epoch, tool: TOOL_NAME });
+  await writeFile(ctx.staging.path(`${name}.spdx.json`), `${JSON.stringify(doc, null, 2)}\n`);
+  ctx.artifacts.push(`${name}.spdx.json`);
+  ctx.manifest.installed = packages.map((p) => `${p.name}-${p.version}.${p.arch}`);
+  ctx.progress.info(`${packages.length} packages recorded`);
+}

@@ -1,0 +1,28 @@
+// dpkg-query: lists the packages of a Debian root filesystem from its dpkg database.
+import { runTool, type ToolResult } from "./run.js";
+
+export function queryInstalled(root: string): Promise<ToolResult> {
+  return runTool("dpkg-query", "list the packages installed in the root", [
+    `--admindir=${root}/var/lib/dpkg`,
+    "-W",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax
+    "-f=${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\t${Maintainer}\\n",
+  ]);
+}
+
+export interface DebRecord {
+  name: string;
+  version: string;
+  arch: string;
+  maintainer?: string;
+}
+
+export function parseQuery(stdout: string): DebRecord[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.startsWith("ii"))
+    .map((line) => {
+      const [, name = "", version = "", arch = "", maintainer] = line.split("\t");
+      return { name, version, arch, maintainer: maintainer || undefined };
+    });
+}

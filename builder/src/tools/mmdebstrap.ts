@@ -1,0 +1,46 @@
+// mmdebstrap: bootstraps a Debian root filesystem. The package cache trick is the one the
+// mmdebstrap manual describes: keep downloaded .debs (download/empty skipped), copy the cache
+// in before and out after, so a warm build downloads only the package lists.
+import { type RunOptions, runTool, type ToolResult } from "./run.js";
+
+export interface BootstrapRequest {
+  suite: string;
+  target: string;
+  variant: string;
+  include: readonly string[];
+  /** Mirror URLs or full "deb ..." lines. */
+  mirrors: readonly string[];
+  /** Directory of cached .deb files shared between builds. */
+  cacheDir: string;
+  /** dpkg path-exclude patterns (docs, man pages, locales). */
+  excludes: readonly string[];
+  arch?: string;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function bootstrapArgs(req: BootstrapRequest): string[] {
+  const args = [
+    "--mode=root",
+    `--variant=${req.variant}`,
+    "--format=directory",
+    ...(req.arch ? [`--architectures=${req.arch}`] : []),
+    ...(req.include.length ? [`--include=${req.include.join(",")}`] : []),
+    '--aptopt=APT::Install-Recommends "false"',
+    '--aptopt=Acquire::Retries "3"',
+    ...req.excludes.map((p) => `--dpkgopt=path-exclude=${p}`),
+    "--skip=download/empty",
+    "--skip=essential/unlink",
+    `--setup-hook=mkdir -p "$1"/var/cache/apt/archives/ && mkdir -p ${q(req.cacheDir)}`,
+    `--setup-hook=sync-in ${q(req.cacheDir)} /var/cache/apt/archives/`,
+    `--customize-hook=sync-out /var/cache/apt/archives ${q(req.cacheDir)}`,
+    req.suite,
+    req.target,
+    ...req.mirrors,
+  ];
+  return args;
+}
+
+export function bootstrap(req: BootstrapRequest, options: RunOptions = {}): Promise<ToolResult> {
+  return runTool("mmdebstrap", "bootstrap the Debian root filesystem", bootstrapArgs(req), options);
+}

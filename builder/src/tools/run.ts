@@ -1,0 +1,80 @@
+// The one way the builder runs an external program: execa with reject:false, so every tool
+// module returns a typed result and its caller branches on exitCode / timedOut / isCanceled.
+// stderr is kept only to show the user when something failed.
+import { execa } from "execa";
+import { BuildError } from "../util/errors.js";
+import { requireTool } from "../util/host-tools.js";
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Milliseconds; the process is terminated after it. */
+  timeout?: number;
+  cancelSignal?: AbortSignal;
+  /** Written to the program's stdin. */
+  input?: string | Buffer;
+  /** Keep stdout as a Buffer instead of text. */
+  binary?: boolean;
+}
+
+export interface ToolResult {
+  command: string;
+  exitCode: number | undefined;
+  timedOut: boolean;
+  isCanceled: boolean;
+  stdout: string;
+  stderr: string;
+  ok: boolean;
+}
+
+export async function runTool(
+  tool: string,
+  purpose: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<ToolResult> {
+  const file = requireTool(tool, purpose);
+  const result = await execa(file, args, {
+    reject: false,
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    timeout: options.timeout,
+    cancelSignal: options.cancelSignal,
+    input: options.input,
+    stripFinalNewline: false,
+    maxBuffer: 256 * 1024 * 1024,
+    // A tool that is interrupted must not outlive the builder.
+    cleanup: true,
+    forceKillAfterDelay: 5000,
+  });
+  return {
+    command: [tool, ...args].join(" "),
+    exitCode: result.exitCode,
+    timedOut: result.timedOut,
+    isCanceled: result.isCanceled,
+    stdout: typeof result.stdout === "string" ? result.stdout : "",
+    stderr: typeof result.stderr === "string" ? result.stderr : "",
+    ok: result.exitCode === 0 && !result.timedOut && !result.isCanceled,
+  };
+}
+
+/** The last lines of a failed tool's output, for the error message. */
+export function tail(text: string, lines = 15): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n    ");
+}
+
+/** Throws a BuildError describing a failed run; returns the result when it succeeded. */
+export function check(result: ToolResult, what: string, hint?: string): ToolResult {
+  if (result.ok) return result;
+  const why = result.timedOut
+    ? "timed out"
+    : result.isCanceled
+      ? "was cancelled"
+      : `exited with status ${result.exitCode ?? "unknown"}`;
+  const output = tail(result.stderr || result.stdout);
+  throw new BuildError(
+    `${what}: ${result.command.split(" ")[0]} ${why}${output ? `\n    ${output}` : ""}`,
+    hint,
+  );
+}
