@@ -1,6 +1,7 @@
 // Debian through mmdebstrap: a second flavour that can be built (and booted) wherever Debian's
 // archive is reachable. The archive's Release files are checked against the host's
 // debian-archive-keyring by apt; downloaded .debs are kept in the shared cache.
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { InstalledPackage } from "../formats/spdx.js";
@@ -10,6 +11,8 @@ import { check } from "../tools/run.js";
 import { distroConfig } from "./package-lists.js";
 import { requireReachable } from "./repo-probe.js";
 import type { Distro, DistroOptions, SourcesRecord } from "./types.js";
+
+const MERGED_USR_HOOK = "/usr/share/mmdebstrap/hooks/merged-usr";
 
 interface DebianConfig {
   suite: string;
@@ -74,6 +77,9 @@ export const debian: Distro = {
         mirrors: sourcesFor(config, options.mirror),
         cacheDir: options.cache,
         excludes: config.excludes,
+        // Sets up merged /usr with usr-is-merged, so the essential set does not pull in
+        // usrmerge (and with it perl, about 50 MB).
+        hookDirs: existsSync(MERGED_USR_HOOK) ? [MERGED_USR_HOOK] : [],
       },
       { cancelSignal: options.signal, timeout: 60 * 60_000 },
     );

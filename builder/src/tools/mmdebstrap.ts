@@ -15,6 +15,8 @@ export interface BootstrapRequest {
   /** dpkg path-exclude patterns (docs, man pages, locales). */
   excludes: readonly string[];
   arch?: string;
+  /** mmdebstrap hook directories (e.g. its merged-usr hook). */
+  hookDirs?: readonly string[];
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -29,6 +31,7 @@ export function bootstrapArgs(req: BootstrapRequest): string[] {
     '--aptopt=APT::Install-Recommends "false"',
     '--aptopt=Acquire::Retries "3"',
     ...req.excludes.map((p) => `--dpkgopt=path-exclude=${p}`),
+    ...(req.hookDirs ?? []).map((d) => `--hook-dir=${d}`),
     "--skip=download/empty",
     "--skip=essential/unlink",
     `--setup-hook=mkdir -p "$1"/var/cache/apt/archives/ && mkdir -p ${q(req.cacheDir)}`,
