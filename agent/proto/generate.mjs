@@ -18,6 +18,7 @@ const files = [
   "agent.proto",
   "ttrpc/ttrpc.proto",
   "ext/features.proto",
+  "grpc/reflection/reflection.proto",
 ];
 
 rmSync(out, { recursive: true, force: true });
@@ -37,7 +38,9 @@ try {
   );
 } catch (err) {
   if (err.code === "ENOENT") {
-    console.error("protoc not found: install it with `apt-get install protobuf-compiler` (or run npm run setup)");
+    console.error(
+      "protoc not found: install it with `apt-get install protobuf-compiler` (or run npm run setup)",
+    );
     process.exit(1);
   }
   throw err;

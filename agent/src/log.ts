@@ -78,7 +78,9 @@ export class Logger {
 
   private write(level: Level, msg: string, fields?: Fields): void {
     if (levels.indexOf(level) < this.shared.threshold) return;
-    const record = { ts: new Date().toISOString(), level, msg, pid: process.pid, ...this.fields, ...fields };
+    const ts = new Date().toISOString();
+    // Fields never overwrite the record's own ts, level and msg (which keep their place first).
+    const record = Object.assign({ ts, level, msg, pid: process.pid }, this.fields, fields, { ts, level, msg });
     this.shared.sink(`${JSON.stringify(record, replacer)}\n`);
   }
 }

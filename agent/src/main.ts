@@ -77,7 +77,14 @@ export async function main(argv: string[]): Promise<number> {
       nodeVersion: process.version,
     }),
   });
-  const server = await startAgentServer(config, router, log);
+  let server: Awaited<ReturnType<typeof startAgentServer>>;
+  try {
+    server = await startAgentServer(config, router, log);
+  } catch (err) {
+    log.critical("cannot start serving the agent API", { error: err });
+    process.stderr.write(`kata-agent: cannot listen: ${(err as Error).message}\n`);
+    return 1;
+  }
   installSignalHandlers(log, async () => server.close(config.shutdownGraceMs));
   log.info("agent ready", {
     version: AGENT_VERSION,
@@ -125,11 +132,11 @@ function installSignalHandlers(log: Logger, shutdown: () => Promise<void>): void
   process.on("SIGUSR1", () => {
     const more = levels[Math.max(0, levels.indexOf(log.level) - 1)] as Level;
     log.setLevel(more);
-    log.info("log level raised", { level: more });
+    log.info("log level raised", { newLevel: more });
   });
   process.on("SIGUSR2", () => {
     log.resetLevel();
-    log.info("log level restored", { level: log.level });
+    log.info("log level restored", { newLevel: log.level });
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { AgentService } from "../../agent/gen/agent_pb.js";
 import { Health } from "../../agent/gen/health_pb.js";
-import { dial } from "../../agent/src/transport/dial.js";
 import { parseAddress } from "../../agent/src/transport/address.js";
+import { dial } from "../../agent/src/transport/dial.js";
 import { type ServiceClient, serviceClient, TtrpcClient } from "../../agent/src/ttrpc/client.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -86,7 +86,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
         }
       }
     });
-    void child.then((result) => reject(new Error(`agent exited (${result.exitCode}) before ready:\n${stderrText}`)));
+    void child.then((result) =>
+      reject(new Error(`agent exited (${result.exitCode}) before ready:\n${stderrText}`)),
+    );
     setTimeout(
       () => reject(new Error(`agent not ready after ${options.readyTimeoutMs ?? 20_000} ms:\n${stderrText}`)),
       options.readyTimeoutMs ?? 20_000,

@@ -3,10 +3,7 @@
 // Connections come from our own listeners (vsock, serial, unix, tcp) and are injected into
 // grpc-js, so gRPC reaches every transport ttrpc does.
 import type { Duplex } from "node:stream";
-import { toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
-import { ReflectionService } from "@grpc/reflection";
 import { file_agent } from "../../gen/agent_pb.js";
 import { file_health } from "../../gen/health_pb.js";
 import { Code } from "../core/code.js";
@@ -14,14 +11,13 @@ import type { HandlerContext } from "../core/context.js";
 import { AgentError } from "../core/error.js";
 import type { Route, Router } from "../core/router.js";
 import type { Logger } from "../log.js";
+import { addReflection } from "./reflection.js";
 
 export interface GrpcServer {
   /** Hands one accepted connection to the HTTP/2 server. */
   serve(socket: Duplex): void;
   close(graceMs: number): Promise<void>;
 }
-
-type PackageDefinition = ConstructorParameters<typeof ReflectionService>[0];
 
 export function createGrpcServer(router: Router, log: Logger): GrpcServer {
   const server = new grpc.Server({ "grpc.max_receive_message_length": 4 << 20 });
@@ -46,7 +42,7 @@ export function createGrpcServer(router: Router, log: Logger): GrpcServer {
     }
     server.addService(definition as grpc.ServiceDefinition, implementation);
   }
-  new ReflectionService(reflectionPackage()).addToServer(server);
+  addReflection(server, [file_agent, file_health]);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   return {
     serve: (socket) => injector.injectConnection(socket),
@@ -90,22 +86,4 @@ function unaryHandler(route: Route, log: Logger): grpc.handleUnaryCall<Buffer, U
       },
     );
   };
-}
-
-/** Reflection reads serialized FileDescriptorProtos; ours come from the generated code. */
-function reflectionPackage(): PackageDefinition {
-  const files = new Map<string, Buffer>();
-  const visit = (file: typeof file_agent) => {
-    if (files.has(file.name)) return;
-    for (const dep of file.dependencies) visit(dep);
-    files.set(file.name, Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)));
-  };
-  visit(file_agent);
-  visit(file_health);
-  const fileDescriptorProtos = [...files.values()];
-  const pkg: PackageDefinition = {};
-  for (const service of [...file_agent.services, ...file_health.services]) {
-    pkg[service.typeName] = { format: "Protocol Buffer 3 DescriptorProto", type: {}, fileDescriptorProtos };
-  }
-  return pkg;
 }

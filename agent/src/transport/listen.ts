@@ -26,6 +26,21 @@ export async function listen(
   onConnection: OnConnection,
   options: ListenOptions = {},
 ): Promise<Listener> {
+  try {
+    return await listenOn(address, onConnection, options);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint =
+      code === "EADDRINUSE"
+        ? " (another agent is listening there; stop it or choose another address)"
+        : code === "EACCES" || code === "EPERM"
+          ? " (permission denied)"
+          : "";
+    throw new Error(`cannot listen on ${formatAddress(address)}: ${(err as Error).message}${hint}`, { cause: err });
+  }
+}
+
+async function listenOn(address: Address, onConnection: OnConnection, options: ListenOptions): Promise<Listener> {
   const text = formatAddress(address);
   const warn = options.onWarning ?? (() => {});
   switch (address.scheme) {

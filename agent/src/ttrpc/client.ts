@@ -29,6 +29,8 @@ export class TtrpcClient {
 
   constructor(private readonly socket: Duplex) {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    // A dialer may hand over a paused socket (the hybrid vsock handshake does).
+    socket.resume();
     socket.on("error", (err) =>
       this.fail(new AgentError(Code.Unavailable, `ttrpc: ${err.message}`, { cause: err })),
     );

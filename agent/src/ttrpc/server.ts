@@ -83,6 +83,7 @@ class ServerConnection {
     socket.on("data", (chunk: Buffer) => {
       for (const frame of this.decoder.push(chunk)) this.onFrame(frame);
     });
+    socket.resume();
     // Only socket errors end a connection; a bad frame is answered and reading goes on.
     socket.on("error", (err) => this.log.debug("connection error", { error: err }));
     socket.once("close", () => this.onClose());
