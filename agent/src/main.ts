@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
 import type { AgentConfig } from "./config/table.js";
 import { type Level, Logger, levels } from "./log.js";
 import { native } from "./native/index.js";
+import { NetworkManager } from "./network/index.js";
 import { buildRouter } from "./rpc/index.js";
 import { startAgentServer } from "./server.js";
 import { AGENT_VERSION, API_VERSION } from "./version.js";
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   becomeSubreaper(log);
 
   const router = buildRouter({
+    network: new NetworkManager({ hotplugTimeoutMs: config.hotplugTimeoutMs }),
     agentVersion: AGENT_VERSION,
     apiVersion: API_VERSION,
     features: () => ({

@@ -4,9 +4,10 @@ import { AgentService } from "../../gen/agent_pb.js";
 import { Health } from "../../gen/health_pb.js";
 import { Router, type ServiceImpl } from "../core/router.js";
 import { type HealthDeps, healthHandlers } from "./health.js";
+import { type NetworkDeps, networkHandlers } from "./network.js";
 import { isUnimplemented, unimplemented } from "./unimplemented.js";
 
-export type AgentDeps = HealthDeps;
+export type AgentDeps = HealthDeps & NetworkDeps;
 
 /** Methods a later part of the agent will implement; each answers UNIMPLEMENTED until then. */
 function pendingHandlers() {
@@ -29,13 +30,6 @@ function pendingHandlers() {
     readStderr: unimplemented("ReadStderr"),
     closeStdin: unimplemented("CloseStdin"),
     ttyWinResize: unimplemented("TtyWinResize"),
-    updateInterface: unimplemented("UpdateInterface"),
-    updateRoutes: unimplemented("UpdateRoutes"),
-    listInterfaces: unimplemented("ListInterfaces"),
-    listRoutes: unimplemented("ListRoutes"),
-    addARPNeighbors: unimplemented("AddARPNeighbors"),
-    getIPTables: unimplemented("GetIPTables"),
-    setIPTables: unimplemented("SetIPTables"),
     getMetrics: unimplemented("GetMetrics"),
     memAgentMemcgSet: unimplemented("MemAgentMemcgSet"),
     memAgentCompactSet: unimplemented("MemAgentCompactSet"),
@@ -56,9 +50,10 @@ function pendingHandlers() {
   };
 }
 
-export function agentServiceHandlers(_deps: AgentDeps) {
+export function agentServiceHandlers(deps: AgentDeps) {
   return {
     ...pendingHandlers(),
+    ...networkHandlers(deps),
   } satisfies ServiceImpl<typeof AgentService>;
 }
 

@@ -1,0 +1,46 @@
+// Networking RPCs: UpdateInterface, UpdateRoutes, ListInterfaces, ListRoutes, AddARPNeighbors,
+// GetIPTables, SetIPTables. Each checks that the request carries its payload, calls the network
+// manager with the call's signal and logger, and wraps the answer.
+import type { AgentService } from "../../gen/agent_pb.js";
+import { Code } from "../core/code.js";
+import { AgentError } from "../core/error.js";
+import type { ServiceImpl } from "../core/router.js";
+import type { NetworkManager } from "../network/index.js";
+
+export interface NetworkDeps {
+  network: NetworkManager;
+}
+
+type NetworkMethods =
+  | "updateInterface"
+  | "updateRoutes"
+  | "listInterfaces"
+  | "listRoutes"
+  | "addARPNeighbors"
+  | "getIPTables"
+  | "setIPTables";
+
+const empty = (what: string) => new AgentError(Code.InvalidArgument, `empty ${what} request`);
+
+export function networkHandlers(deps: NetworkDeps): Pick<ServiceImpl<typeof AgentService>, NetworkMethods> {
+  const { network } = deps;
+  return {
+    updateInterface: async (req, ctx) => {
+      if (!req.interface) throw empty("update interface");
+      return network.updateInterface(req.interface, ctx);
+    },
+    updateRoutes: async (req, ctx) => {
+      if (!req.routes) throw empty("update routes");
+      return { Routes: await network.updateRoutes(req.routes.Routes, ctx) };
+    },
+    listInterfaces: async (_req, ctx) => ({ Interfaces: await network.listInterfaces(ctx) }),
+    listRoutes: async (_req, ctx) => ({ Routes: await network.listRoutes(ctx) }),
+    addARPNeighbors: async (req, ctx) => {
+      if (!req.neighbors) throw empty("add ARP neighbors");
+      await network.addArpNeighbors(req.neighbors.ARPNeighbors, ctx);
+      return {};
+    },
+    getIPTables: async (req, ctx) => ({ data: await network.getIpTables(req.isIpv6, ctx) }),
+    setIPTables: async (req, ctx) => ({ data: await network.setIpTables(req.isIpv6, req.data, ctx) }),
+  };
+}
