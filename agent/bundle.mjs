@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Bundles the agent and its ctl into single files under agent/dist/ (what the guest image
 // ships), with the N-API addon copied beside them. Target node18: Debian bookworm's nodejs.
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, "dist");
+rmSync(join(outdir, "chunks"), { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 await build({
   entryPoints: {
@@ -17,7 +18,10 @@ await build({
   outdir,
   outExtension: { ".js": ".mjs" },
   bundle: true,
-  splitting: false,
+  // gRPC (grpc-js) goes to its own chunk, loaded only when agent.grpc_addr is set, so the
+  // agent never parses or keeps its source otherwise.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   platform: "node",
   format: "esm",
   target: "node18",

@@ -1,8 +1,15 @@
 // Entry point of the kata-agent bundle.
-import { main } from "./main.js";
+import { setFlagsFromString } from "node:v8";
+
+// Start-up runs the protobuf descriptor boot and configuration code once. Left alone, V8's
+// optimizing compiler would compile those loops and keep 3-4 MB of code and zone memory the
+// guest pays for; so optimization is off while starting and back on once the agent serves.
+setFlagsFromString("--no-opt");
+const { main } = await import("./main.js");
 
 main(process.argv.slice(2)).then(
   (code) => {
+    setFlagsFromString("--opt");
     if (code !== 0) process.exit(code);
   },
   (err: unknown) => {

@@ -1,0 +1,38 @@
+// `npm run bench`: every figure the issues name, each beside a reference measured in the same
+// run. Sections can be picked with --only; --quick shortens the runs for a smoke test.
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { benchAgentRpc } from "./agent-rpc.js";
+import { renderSection, type Section } from "./report.js";
+
+const sections: Record<string, (quick: boolean) => Promise<Section>> = {
+  rpc: (quick) =>
+    benchAgentRpc({ calls: quick ? 2000 : 20_000, rounds: quick ? 1 : 3, coldRuns: quick ? 3 : 10 }),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { only: { type: "string" }, json: { type: "string" }, quick: { type: "boolean" } },
+  });
+  const wanted = values.only ? values.only.split(",") : Object.keys(sections);
+  const unknown = wanted.filter((name) => !(name in sections));
+  if (unknown.length) {
+    process.stderr.write(
+      `bench: unknown section(s) ${unknown.join(", ")}; known: ${Object.keys(sections).join(", ")}\n`,
+    );
+    return 2;
+  }
+  const results: Section[] = [];
+  process.stdout.write(
+    `# kata-guest-toolkit bench (${new Date().toISOString()}, node ${process.version})\n\n`,
+  );
+  for (const name of wanted) {
+    process.stderr.write(`bench: running ${name}...\n`);
+    const section = await sections[name]!(values.quick ?? false);
+    results.push(section);
+    process.stdout.write(`${renderSection(section)}\n`);
+  }
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  return 0;
+}
