@@ -80,7 +80,11 @@ export class Logger {
     if (levels.indexOf(level) < this.shared.threshold) return;
     const ts = new Date().toISOString();
     // Fields never overwrite the record's own ts, level and msg (which keep their place first).
-    const record = Object.assign({ ts, level, msg, pid: process.pid }, this.fields, fields, { ts, level, msg });
+    const record = Object.assign({ ts, level, msg, pid: process.pid }, this.fields, fields, {
+      ts,
+      level,
+      msg,
+    });
     this.shared.sink(`${JSON.stringify(record, replacer)}\n`);
   }
 }

@@ -55,13 +55,18 @@ async function serve(kind: "ours" | "go", dir: string): Promise<Server> {
   if (kind === "ours") {
     const { address, child } = startAgent(dir, "agent");
     await firstCheck(address, performance.now());
-    return { address, pid: child.pid!, stop: async () => void (child.kill("SIGTERM"), await child) };
+    return { address, pid: child.pid!, stop: () => stopProcess(child) };
   }
   const { server } = await buildGoPeers();
   const address = `unix://${path.join(dir, "go.sock")}`;
   const child = execa(server, ["--addr", address], { reject: false, stdio: "ignore" });
   await firstCheck(address, performance.now());
-  return { address, pid: child.pid!, stop: async () => void (child.kill("SIGTERM"), await child) };
+  return { address, pid: child.pid!, stop: () => stopProcess(child) };
+}
+
+async function stopProcess(child: ResultPromise): Promise<void> {
+  child.kill("SIGTERM");
+  await child;
 }
 
 async function coldStart(dir: string, runs: number): Promise<{ agent: number; node: number; go: number }> {

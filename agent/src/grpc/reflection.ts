@@ -54,9 +54,16 @@ export function addReflection(server: grpc.Server, files: DescFile[]): void {
   const answer = (request: ServerReflectionRequest): ServerReflectionResponse => {
     type Init = MessageInitShape<typeof ServerReflectionResponseSchema>;
     const reply = (messageResponse: Init["messageResponse"]) =>
-      create(ServerReflectionResponseSchema, { validHost: request.host, originalRequest: request, messageResponse });
+      create(ServerReflectionResponseSchema, {
+        validHost: request.host,
+        originalRequest: request,
+        messageResponse,
+      });
     const notFound = (what: string) =>
-      reply({ case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } });
+      reply({
+        case: "errorResponse",
+        value: { errorCode: Code.NotFound, errorMessage: `${what} not found` },
+      });
     const files = (file: DescFile | undefined, what: string) =>
       file
         ? reply({ case: "fileDescriptorResponse", value: { fileDescriptorProto: withDependencies(file) } })
@@ -64,14 +71,20 @@ export function addReflection(server: grpc.Server, files: DescFile[]): void {
     const m = request.messageRequest;
     switch (m.case) {
       case "listServices":
-        return reply({ case: "listServicesResponse", value: { service: serviceNames.map((name) => ({ name })) } });
+        return reply({
+          case: "listServicesResponse",
+          value: { service: serviceNames.map((name) => ({ name })) },
+        });
       case "fileByFilename":
         return files(byName.get(m.value), `file ${m.value}`);
       case "fileContainingSymbol":
         return files(fileOfSymbol(m.value), `symbol ${m.value}`);
       case "allExtensionNumbersOfType":
         return registry.getMessage(m.value)
-          ? reply({ case: "allExtensionNumbersResponse", value: { baseTypeName: m.value, extensionNumber: [] } })
+          ? reply({
+              case: "allExtensionNumbersResponse",
+              value: { baseTypeName: m.value, extensionNumber: [] },
+            })
           : notFound(`type ${m.value}`);
       case "fileContainingExtension":
         return notFound(`extension ${m.value.containingType}:${m.value.extensionNumber}`);
@@ -93,11 +106,15 @@ export function addReflection(server: grpc.Server, files: DescFile[]): void {
       path: `/${service}/ServerReflectionInfo`,
       requestStream: true,
       responseStream: true,
-      requestSerialize: (m: ServerReflectionRequest) => Buffer.from(toBinary(ServerReflectionRequestSchema, m)),
+      requestSerialize: (m: ServerReflectionRequest) =>
+        Buffer.from(toBinary(ServerReflectionRequestSchema, m)),
       requestDeserialize: (b: Buffer) => fromBinary(ServerReflectionRequestSchema, b),
-      responseSerialize: (m: ServerReflectionResponse) => Buffer.from(toBinary(ServerReflectionResponseSchema, m)),
+      responseSerialize: (m: ServerReflectionResponse) =>
+        Buffer.from(toBinary(ServerReflectionResponseSchema, m)),
       responseDeserialize: (b: Buffer) => fromBinary(ServerReflectionResponseSchema, b),
     };
-    server.addService({ ServerReflectionInfo: method } as grpc.ServiceDefinition, { ServerReflectionInfo: handler });
+    server.addService({ ServerReflectionInfo: method } as grpc.ServiceDefinition, {
+      ServerReflectionInfo: handler,
+    });
   }
 }

@@ -36,11 +36,17 @@ export async function listen(
         : code === "EACCES" || code === "EPERM"
           ? " (permission denied)"
           : "";
-    throw new Error(`cannot listen on ${formatAddress(address)}: ${(err as Error).message}${hint}`, { cause: err });
+    throw new Error(`cannot listen on ${formatAddress(address)}: ${(err as Error).message}${hint}`, {
+      cause: err,
+    });
   }
 }
 
-async function listenOn(address: Address, onConnection: OnConnection, options: ListenOptions): Promise<Listener> {
+async function listenOn(
+  address: Address,
+  onConnection: OnConnection,
+  options: ListenOptions,
+): Promise<Listener> {
   const text = formatAddress(address);
   const warn = options.onWarning ?? (() => {});
   switch (address.scheme) {

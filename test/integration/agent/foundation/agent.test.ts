@@ -26,14 +26,20 @@ afterAll(async () => {
 });
 
 const ctl = (args: string[], input?: string) =>
-  execa(process.execPath, [ctlBundle, "--addr", agent.address, ...args], { reject: false, ...(input ? { input } : {}) });
+  execa(process.execPath, [ctlBundle, "--addr", agent.address, ...args], {
+    reject: false,
+    ...(input ? { input } : {}),
+  });
 
 describe("ttrpc, through containerd's Go client", () => {
   it("Check reports SERVING and Version the agent and API versions", async () => {
     expect((await runGoClient(agent.address, ["check"])).json).toEqual({ status: "SERVING" });
     const version = await runGoClient(agent.address, ["version"]);
     expect(version.exitCode).toBe(0);
-    expect(version.json).toMatchObject({ grpc_version: "0.0.1", agent_version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(version.json).toMatchObject({
+      grpc_version: "0.0.1",
+      agent_version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
   });
 
   it("an RPC this build does not implement answers UNIMPLEMENTED, naming it", async () => {
@@ -99,7 +105,11 @@ describe("kata-agent-ctl", () => {
   it("takes the request as inline JSON, a file, stdin or flags", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ctl-"));
     writeFileSync(path.join(dir, "req.json"), '{"service":"x"}');
-    for (const args of [["Check", '{"service":"x"}'], ["Check", `@${path.join(dir, "req.json")}`], ["Check", "--service", "x"]]) {
+    for (const args of [
+      ["Check", '{"service":"x"}'],
+      ["Check", `@${path.join(dir, "req.json")}`],
+      ["Check", "--service", "x"],
+    ]) {
       expect((await ctl(args)).exitCode).toBe(0);
     }
     expect((await ctl(["Check", "-"], '{"service":"x"}')).exitCode).toBe(0);
@@ -115,9 +125,13 @@ describe("kata-agent-ctl", () => {
     expect(bad.stderr).toContain("--signal takes a number");
     const refused = await ctl(["Check"], undefined);
     expect(refused.exitCode).toBe(0);
-    const noAgent = await execa(process.execPath, [ctlBundle, "--addr", "unix:///nonexistent.sock", "--connect-timeout", "200ms", "Check"], {
-      reject: false,
-    });
+    const noAgent = await execa(
+      process.execPath,
+      [ctlBundle, "--addr", "unix:///nonexistent.sock", "--connect-timeout", "200ms", "Check"],
+      {
+        reject: false,
+      },
+    );
     expect(noAgent.exitCode).toBe(1);
     expect(noAgent.stderr).toMatch(/cannot connect to unix:\/\/\/nonexistent\.sock within 200 ms/);
   });
@@ -139,12 +153,18 @@ describe("kata-agent-ctl", () => {
       });
     });
     await new Promise<void>((r) => vmm.listen(vmmSocket, r));
-    const ok = await execa(process.execPath, [ctlBundle, "--addr", `hvsock://${vmmSocket}:1024`, "Check"], { reject: false });
-    expect(ok.exitCode).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual({ status: "SERVING" });
-    const refused = await execa(process.execPath, [ctlBundle, "--addr", `hvsock://${vmmSocket}:2000`, "Check"], {
+    const ok = await execa(process.execPath, [ctlBundle, "--addr", `hvsock://${vmmSocket}:1024`, "Check"], {
       reject: false,
     });
+    expect(ok.exitCode).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ status: "SERVING" });
+    const refused = await execa(
+      process.execPath,
+      [ctlBundle, "--addr", `hvsock://${vmmSocket}:2000`, "Check"],
+      {
+        reject: false,
+      },
+    );
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain("VMM refused 'CONNECT 2000'");
     expect(seen).toEqual(["CONNECT 1024\n", "CONNECT 2000\n"]);
@@ -172,7 +192,12 @@ describe("agent process behaviour", () => {
     await quiet.health.check({});
     await new Promise((r) => setTimeout(r, 100));
     expect(calls()).toBe(1);
-    for (const record of quiet.logs()) expect(record).toMatchObject({ ts: expect.any(String), level: expect.any(String), msg: expect.any(String) });
+    for (const record of quiet.logs())
+      expect(record).toMatchObject({
+        ts: expect.any(String),
+        level: expect.any(String),
+        msg: expect.any(String),
+      });
     const { exitCode } = await quiet.stop();
     expect(exitCode).toBe(0);
     expect(quiet.logs().at(-1)).toMatchObject({ msg: "stopped" });
@@ -186,9 +211,13 @@ describe("agent process behaviour", () => {
     await warned.stop();
     const dir = mkdtempSync(path.join(tmpdir(), "bad-config-"));
     writeFileSync(path.join(dir, "cmdline"), "agent.hotplug_timeout=later");
-    const bad = await execa(process.execPath, [agentBundle, "--cmdline", path.join(dir, "cmdline")], { reject: false });
+    const bad = await execa(process.execPath, [agentBundle, "--cmdline", path.join(dir, "cmdline")], {
+      reject: false,
+    });
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toContain('agent.hotplug_timeout: invalid value "later": expected a number of seconds');
+    expect(bad.stderr).toContain(
+      'agent.hotplug_timeout: invalid value "later": expected a number of seconds',
+    );
     rmSync(dir, { recursive: true });
   });
 
