@@ -58,9 +58,11 @@ export function installArgs(req: InstallRequest): string[] {
     ...(tdnf ? [req.configFile] : []),
     // A command-line cachedir is taken relative to the host, not the install root.
     `--setopt=cachedir=${req.cacheDir}`,
-    "--noplugins",
   ];
+  // dnf's repo_gpgcheck is built in, so host plugins are kept out; tdnf checks repository
+  // signatures through its repogpgcheck plugin, so its plugins stay on.
   if (tdnf) args.push("--nodocs");
+  else args.push("--noplugins");
   if (req.repos?.length) {
     args.push("--disablerepo=*", ...req.repos.map((r) => `--enablerepo=${r}`));
   }

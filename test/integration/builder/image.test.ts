@@ -90,7 +90,7 @@ describe("kata-build image", () => {
     const imageBytes = readFileSync(img).length;
     expect(imageBytes % (2 * 1024 * 1024)).toBe(0);
     expect(imageBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
-  });
+  }, 180_000);
 
   it("is bit-identical when built twice from the same tree (and from its tarball)", async () => {
     const a = config({});
@@ -103,7 +103,7 @@ describe("kata-build image", () => {
     await buildImage(fromTar, quiet);
     await buildImage(fromTar2, quiet);
     expect(sha(join(fromTar.out, fromTar.name))).toBe(sha(join(fromTar2.out, fromTar2.name)));
-  });
+  }, 180_000);
 
   it("adds dm-verity: veritysetup verify accepts the printed root hash, and the cmdline opens it", async () => {
     const c = config({ verity: true });
@@ -149,7 +149,7 @@ describe("kata-build image", () => {
     expect(manifest.verity.rootHash).toBe(v.rootHash);
     expect(manifest.kernelCmdline).toBe(result.cmdline);
     expect(readFileSync(join(c.out, "kata.img.root_hash.txt"), "utf8")).toBe(`${v.params}\n`);
-  });
+  }, 180_000);
 
   it("makes an erofs disk that fsck.erofs accepts, reproducibly", async () => {
     const a = config({ fs: "erofs" });
@@ -162,7 +162,7 @@ describe("kata-build image", () => {
     extract(img, p1!.start, p1!.size, join(a.out, "p1"));
     execFileSync("fsck.erofs", [join(a.out, "p1")], { stdio: "pipe" });
     expect(result.cmdline).toBe("root=/dev/vda1 rootfstype=erofs ro");
-  });
+  }, 180_000);
 
   it("prepends the NVDIMM/DAX header: MBR for the whole file, PFN info, inner MBR at 2 MiB", async () => {
     const c = config({ dax: true });
@@ -181,7 +181,7 @@ describe("kata-build image", () => {
     expect(inner[0].start).toBe(2048);
     expect(result.cmdline).toContain("root=/dev/pmem0p1");
     expect(result.cmdline).toContain("rootflags=dax,data=ordered");
-  });
+  }, 180_000);
 
   it("leaves nothing under the final name when interrupted half-way", async () => {
     const cli = ensureBuilderBundle();
@@ -205,5 +205,5 @@ describe("kata-build image", () => {
     const parent = join(out, "..");
     const base = out.split("/").pop();
     expect(readdirSync(parent).filter((n) => n.startsWith(`.${base}.staging-`))).toEqual([]);
-  });
+  }, 180_000);
 });
