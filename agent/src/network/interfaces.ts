@@ -47,7 +47,8 @@ export async function updateInterface(ctx: NetContext, spec: InterfaceSpec): Pro
   const link = spec.mac ? links.find((l) => l.address === spec.mac) : links.find((l) => l.name === spec.name);
   if (!link) throw linkNotFound(what, spec.mac ? `Address: ${spec.mac}` : `Name: ${spec.name}`);
   if (spec.mtu > 0 && link.minMtu !== undefined && link.maxMtu !== undefined) {
-    if (spec.mtu < link.minMtu || spec.mtu > link.maxMtu)
+    // A max_mtu of 0 means no upper bound (the kernel's dev_validate_mtu).
+    if (spec.mtu < link.minMtu || (link.maxMtu > 0 && spec.mtu > link.maxMtu))
       throw invalid(
         "interface.mtu",
         `${spec.mtu} is outside what ${link.name} accepts (${link.minMtu}-${link.maxMtu})`,
@@ -96,15 +97,17 @@ export async function updateInterface(ctx: NetContext, spec: InterfaceSpec): Pro
     },
     signal,
   );
+  // From here on the other link must get a real name back even if the call is cancelled, so
+  // these two steps do not take the call's signal.
   if (result.exitCode !== 0 && holder) {
     // Put the other link back as it was before reporting the failure.
-    await ip.setLink(temp, { name: holder.name, ...(isUp(holder) ? { up: true } : {}) }, signal);
+    await ip.setLink(temp, { name: holder.name, ...(isUp(holder) ? { up: true } : {}) });
   }
   ensureOk(result, `${what}: Failure in LinkSetRequest for interface ${spec.name || link.name}`);
 
   if (holder) {
     ensureOk(
-      await ip.setLink(temp, { name: link.name, ...(isUp(holder) ? { up: true } : {}) }, signal),
+      await ip.setLink(temp, { name: link.name, ...(isUp(holder) ? { up: true } : {}) }),
       `${what}: Error swapping back interface name ${temp} to ${link.name}`,
     );
   }

@@ -35,6 +35,18 @@ export async function runTool(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<ToolResult> {
+  const command = [file, ...args].join(" ");
+  // A call that has already gone away (e.g. while queued behind another change) starts nothing.
+  if (options.signal?.aborted)
+    return {
+      command,
+      exitCode: undefined,
+      isCanceled: true,
+      timedOut: false,
+      spawnError: undefined,
+      stdout: new Uint8Array(),
+      stderr: "",
+    };
   const result = await execa(file, args, {
     reject: false,
     cancelSignal: options.signal,
@@ -50,7 +62,7 @@ export async function runTool(
   });
   const started = result.exitCode !== undefined || result.signal !== undefined;
   return {
-    command: [file, ...args].join(" "),
+    command,
     exitCode: result.exitCode,
     isCanceled: result.isCanceled,
     timedOut: result.timedOut,

@@ -1,0 +1,104 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Code } from "../../../../../agent/src/core/code.js";
+import {
+  ensureOk,
+  runTool,
+  stdoutText,
+  type ToolResult,
+} from "../../../../../agent/src/network/tools/run.js";
+
+describe("runTool", () => {
+  it("returns exit code, stdout and stderr without throwing", async () => {
+    const r = await runTool("sh", ["-c", "printf out; echo 'it broke' >&2; exit 3"]);
+    expect(r).toMatchObject({
+      exitCode: 3,
+      stderr: "it broke",
+      isCanceled: false,
+      timedOut: false,
+      spawnError: undefined,
+    });
+    expect(stdoutText(r)).toBe("out");
+  });
+
+  it("feeds input on stdin, byte for byte", async () => {
+    const data = new Uint8Array([0, 1, 2, 255, 10]);
+    const r = await runTool("cat", [], { input: data });
+    expect([...r.stdout]).toEqual([...data]);
+  });
+
+  it("reports a program that cannot be started", async () => {
+    const r = await runTool("/nonexistent/ip", ["link"]);
+    expect(r.exitCode).toBeUndefined();
+    expect(r.spawnError).toMatch(/ENOENT/);
+  });
+
+  it("starts nothing for a call that is already cancelled", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kata-run-"));
+    const marker = join(dir, "ran");
+    try {
+      const r = await runTool("sh", ["-c", `touch ${marker}`], { signal: AbortSignal.abort() });
+      expect(r.isCanceled).toBe(true);
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops the program when the call is cancelled", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    const r = await runTool("sleep", ["10"], { signal: controller.signal });
+    expect(r.isCanceled).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("stops the program after its timeout", async () => {
+    const r = await runTool("sleep", ["10"], { timeout: 100 });
+    expect(r.timedOut).toBe(true);
+  });
+});
+
+describe("ensureOk", () => {
+  const result = (over: Partial<ToolResult>): ToolResult => ({
+    command: "ip link set dev eth0 up",
+    exitCode: 0,
+    isCanceled: false,
+    timedOut: false,
+    spawnError: undefined,
+    stdout: new Uint8Array(),
+    stderr: "",
+    ...over,
+  });
+
+  it("passes a successful result through", () => {
+    const ok = result({});
+    expect(ensureOk(ok, "x")).toBe(ok);
+  });
+
+  it("maps each failure to the code the RPC answers", () => {
+    const cases: [Partial<ToolResult>, Code, RegExp][] = [
+      [
+        { exitCode: 2, stderr: "RTNETLINK answers: File exists" },
+        Code.Internal,
+        /^set link: RTNETLINK answers: File exists$/,
+      ],
+      [{ exitCode: 1 }, Code.Internal, /exit status 1/],
+      [{ exitCode: undefined, isCanceled: true }, Code.Cancelled, /cancelled/],
+      [{ exitCode: undefined, timedOut: true }, Code.DeadlineExceeded, /timed out/],
+      [
+        { exitCode: undefined, spawnError: "spawn ip ENOENT" },
+        Code.Internal,
+        /cannot run ip: spawn ip ENOENT.*guest image/,
+      ],
+    ];
+    for (const [over, code, message] of cases) {
+      expect(() => ensureOk(result(over), "set link")).toThrow(
+        expect.objectContaining({ code, message: expect.stringMatching(message) }),
+      );
+    }
+  });
+});
