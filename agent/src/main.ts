@@ -9,6 +9,7 @@ import { native } from "./native/index.js";
 import { NetworkManager } from "./network/index.js";
 import { buildRouter } from "./rpc/index.js";
 import { startAgentServer } from "./server.js";
+import { createStorageServices } from "./storage/index.js";
 import { AGENT_VERSION, API_VERSION } from "./version.js";
 
 const USAGE = `Usage: kata-agent [--config FILE] [--cmdline FILE]
@@ -64,7 +65,13 @@ export async function main(argv: string[]): Promise<number> {
   protectFromOomKiller(log);
   becomeSubreaper(log);
 
+  const storage = createStorageServices({
+    runDir: config.runDir,
+    hotplugTimeoutMs: config.hotplugTimeoutMs,
+    log,
+  });
   const router = buildRouter({
+    ...storage,
     network: new NetworkManager({ hotplugTimeoutMs: config.hotplugTimeoutMs }),
     agentVersion: AGENT_VERSION,
     apiVersion: API_VERSION,
@@ -72,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       apiVersion: API_VERSION,
       wires: ["ttrpc", ...(config.grpcAddr ? ["grpc"] : [])],
       transports: ["vsock", "unix", "tcp", "serial"],
-      storageDrivers: [],
+      storageDrivers: storage.storage.drivers(),
       unimplemented: [],
       policyEngine: "",
       ociRuntime: config.ociRuntime,

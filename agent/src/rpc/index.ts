@@ -5,9 +5,10 @@ import { Health } from "../../gen/health_pb.js";
 import { Router, type ServiceImpl } from "../core/router.js";
 import { type HealthDeps, healthHandlers } from "./health.js";
 import { type NetworkDeps, networkHandlers } from "./network.js";
+import { type StorageDeps, storageHandlers } from "./storage.js";
 import { isUnimplemented, unimplemented } from "./unimplemented.js";
 
-export type AgentDeps = HealthDeps & NetworkDeps;
+export type AgentDeps = HealthDeps & NetworkDeps & StorageDeps;
 
 /** Methods a later part of the agent will implement; each answers UNIMPLEMENTED until then. */
 function pendingHandlers() {
@@ -19,11 +20,9 @@ function pendingHandlers() {
     signalProcess: unimplemented("SignalProcess"),
     waitProcess: unimplemented("WaitProcess"),
     updateContainer: unimplemented("UpdateContainer"),
-    updateEphemeralMounts: unimplemented("UpdateEphemeralMounts"),
     statsContainer: unimplemented("StatsContainer"),
     pauseContainer: unimplemented("PauseContainer"),
     resumeContainer: unimplemented("ResumeContainer"),
-    removeStaleVirtiofsShareMounts: unimplemented("RemoveStaleVirtiofsShareMounts"),
     getDiagnosticData: unimplemented("GetDiagnosticData"),
     writeStdin: unimplemented("WriteStdin"),
     readStdout: unimplemented("ReadStdout"),
@@ -40,12 +39,9 @@ function pendingHandlers() {
     getGuestDetails: unimplemented("GetGuestDetails"),
     memHotplugByProbe: unimplemented("MemHotplugByProbe"),
     setGuestDateTime: unimplemented("SetGuestDateTime"),
-    copyFile: unimplemented("CopyFile"),
     getOOMEvent: unimplemented("GetOOMEvent"),
     addSwap: unimplemented("AddSwap"),
     addSwapPath: unimplemented("AddSwapPath"),
-    getVolumeStats: unimplemented("GetVolumeStats"),
-    resizeVolume: unimplemented("ResizeVolume"),
     setPolicy: unimplemented("SetPolicy"),
   };
 }
@@ -53,6 +49,7 @@ function pendingHandlers() {
 export function agentServiceHandlers(deps: AgentDeps) {
   return {
     ...pendingHandlers(),
+    ...storageHandlers(deps),
     ...networkHandlers(deps),
   } satisfies ServiceImpl<typeof AgentService>;
 }

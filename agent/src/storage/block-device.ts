@@ -1,0 +1,69 @@
+// What the block drivers (blk, mmioblk, scsi, nvdimm) share once they know the device node:
+// check it is a block device, format it if asked to and blank, mount it.
+import { stat } from "node:fs/promises";
+import { Code } from "../core/code.js";
+import { AgentError } from "../core/error.js";
+import { message, mountStorage } from "./common.js";
+import { detectFilesystem } from "./fs-signature.js";
+import type { StorageContext, StorageResult, StorageSpec } from "./handler.js";
+import { isMkfsFstype, MKFS_FSTYPES, mkfs } from "./tools/mkfs.js";
+import { failure } from "./tools/run.js";
+
+/** driver_options entry asking for a filesystem on a blank device ("create_filesystem[=true]"). */
+export function wantsFilesystem(driverOptions: readonly string[]): boolean {
+  return driverOptions.some((o) => o === "create_filesystem" || o === "create_filesystem=true");
+}
+
+export async function mountBlockDevice(
+  storage: StorageSpec,
+  ctx: StorageContext,
+  device: string,
+): Promise<StorageResult> {
+  await checkBlockDevice(storage.driver, device);
+  if (wantsFilesystem(storage.driverOptions)) await ensureFilesystem(storage, ctx, device);
+  return mountStorage(storage, ctx, { source: device });
+}
+
+export async function checkBlockDevice(driver: string, device: string): Promise<void> {
+  let isBlock: boolean;
+  try {
+    isBlock = (await stat(device)).isBlockDevice();
+  } catch (err) {
+    throw new AgentError(
+      Code.NotFound,
+      `storage driver "${driver}": source ${device} is not there: ${message(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!isBlock) {
+    throw new AgentError(
+      Code.InvalidArgument,
+      `storage driver "${driver}": source ${device} is not a block device`,
+    );
+  }
+}
+
+async function ensureFilesystem(storage: StorageSpec, ctx: StorageContext, device: string): Promise<void> {
+  const existing = await detectFilesystem(device);
+  if (existing) {
+    ctx.log.info("device already has a filesystem; not formatting it", { device, found: existing });
+    return;
+  }
+  const fstype = storage.fstype || "ext4";
+  if (!isMkfsFstype(fstype)) {
+    throw new AgentError(
+      Code.Unimplemented,
+      `storage driver "${storage.driver}": create_filesystem supports ${MKFS_FSTYPES.join(", ")}, not ${fstype}`,
+    );
+  }
+  ctx.log.info("formatting blank device", { device, fstype });
+  const result = await mkfs(fstype, device, ctx.signal ? { cancelSignal: ctx.signal } : {});
+  if (!result.ok) {
+    throw new AgentError(
+      Code.Internal,
+      `storage driver "${storage.driver}": formatting ${device} failed: ${failure(result)}`,
+    );
+  }
+}

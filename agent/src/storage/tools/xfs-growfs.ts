@@ -1,0 +1,15 @@
+// xfs_growfs: grows a mounted XFS filesystem's data section to a number of filesystem blocks (or
+// to the device). XFS cannot shrink.
+import { runTool, type ToolOptions, type ToolResult } from "./run.js";
+
+export function xfsGrowfsArgs(mountPoint: string, blocks?: bigint): string[] {
+  return blocks === undefined ? ["-d", mountPoint] : ["-D", String(blocks), mountPoint];
+}
+
+export function xfsGrowfs(
+  mountPoint: string,
+  blocks?: bigint,
+  options: ToolOptions = {},
+): Promise<ToolResult> {
+  return runTool("xfs_growfs", xfsGrowfsArgs(mountPoint, blocks), { timeout: 300_000, ...options });
+}
