@@ -3,7 +3,7 @@
 //   import { benchBuilder } from "./builder.mjs"; const r = await benchBuilder();
 //   node test/bench/builder.mjs            (prints the figures as JSON)
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,16 +12,12 @@ const repo = fileURLToPath(new URL("../..", import.meta.url));
 const cli = join(repo, "builder", "bin", "kata-build.mjs");
 
 function duBytes(path) {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (!st || st.isSymbolicLink?.()) return 0;
+  // Apparent size of the tree, links not followed (a merged-/usr root links /bin to usr/bin).
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return 0;
   if (!st.isDirectory()) return st.size;
   let total = 0;
-  for (const name of readdirSync(path)) {
-    const p = join(path, name);
-    const s = statSync(p, { throwIfNoEntry: false });
-    // lstat semantics: do not follow links out of the tree
-    total += s ? (s.isDirectory() ? duBytes(p) : s.size) : 0;
-  }
+  for (const name of readdirSync(path)) total += duBytes(join(path, name));
   return total;
 }
 

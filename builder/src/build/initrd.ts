@@ -16,7 +16,9 @@ export interface InitrdConfig {
   epoch: number;
 }
 
-export const defaultLevel: Record<Compression, number> = { gzip: 9, zstd: 19, none: 0 };
+// gzip -6 rather than osbuilder's -9: on a Debian guest -9 takes 3.7x as long (63 s vs 17 s
+// here) for 0.3 % less output. zstd -19 is the smallest but slow on 2 cores.
+export const defaultLevel: Record<Compression, number> = { gzip: 6, zstd: 19, none: 0 };
 
 export async function buildInitrd(
   config: InitrdConfig,

@@ -30,7 +30,7 @@ export const initrdCommand = defineCommand({
       default: "gzip",
       help: "compression",
     },
-    level: { kind: "number", arg: "N", help: "compression level (default: gzip 9, zstd 19)" },
+    level: { kind: "number", arg: "N", help: "compression level (default: gzip 6, zstd 19)" },
     quiet: { kind: "boolean", short: "q", help: "print no progress" },
   },
   async run(values, _positionals, progress) {
