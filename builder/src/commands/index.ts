@@ -2,10 +2,12 @@
 import type { Command } from "./command.js";
 import { imageCommand } from "./image.js";
 import { initrdCommand } from "./initrd.js";
+import { kernelCommand } from "./kernel.js";
 import { rootfsCommand } from "./rootfs.js";
 
 export const commands: Command[] = [
   rootfsCommand as unknown as Command,
   imageCommand as unknown as Command,
   initrdCommand as unknown as Command,
+  kernelCommand as unknown as Command,
 ];

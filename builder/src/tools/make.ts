@@ -1,0 +1,97 @@
+// GNU make on a kernel tree, always out of tree (O=) with output appended to a log file: a
+// kernel build prints tens of thousands of lines, which belong in a file the error can point
+// at, not in memory or on the terminal.
+import { appendFile, open, readFile, stat } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import { execa } from "execa";
+import { requireTool } from "../util/host-tools.js";
+
+export interface MakeOptions {
+  /** Kernel source tree (make -C). */
+  srcDir: string;
+  /** Object directory (O=). */
+  objDir: string;
+  /** make's ARCH, e.g. x86_64. */
+  arch: string;
+  targets: readonly string[];
+  /** Extra make variables, e.g. { KCONFIG_ALLCONFIG: "/path" }. */
+  vars?: Record<string, string>;
+  jobs?: number;
+  /** Output of make is appended here. */
+  logPath: string;
+  cancelSignal?: AbortSignal;
+  /** Milliseconds. */
+  timeout?: number;
+}
+
+export interface MakeResult {
+  command: string;
+  exitCode: number | undefined;
+  timedOut: boolean;
+  isCanceled: boolean;
+  ok: boolean;
+  seconds: number;
+  logPath: string;
+}
+
+export async function runMake(options: MakeOptions): Promise<MakeResult> {
+  const make = requireTool("make", "build the kernel");
+  requireTool("gcc", "build the kernel");
+  const args = [
+    "-C",
+    options.srcDir,
+    `O=${options.objDir}`,
+    `ARCH=${options.arch}`,
+    ...(options.jobs ? [`-j${options.jobs}`] : []),
+    ...Object.entries(options.vars ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...options.targets,
+  ];
+  const command = `make ${args.join(" ")}`;
+  await appendFile(options.logPath, `\n### ${new Date().toISOString()} ${command}\n`);
+  const log = { file: options.logPath, append: true } as const;
+  const started = performance.now();
+  const result = await execa(make, args, {
+    reject: false,
+    stdin: "ignore",
+    stdout: log,
+    stderr: log,
+    // Kernel builds read these from the environment; keep the host's out of it.
+    env: { KCONFIG_CONFIG: undefined, KBUILD_OUTPUT: undefined, LC_ALL: "C" },
+    extendEnv: true,
+    cancelSignal: options.cancelSignal,
+    timeout: options.timeout,
+    cleanup: true,
+    forceKillAfterDelay: 5000,
+  });
+  return {
+    command,
+    exitCode: result.exitCode,
+    timedOut: result.timedOut,
+    isCanceled: result.isCanceled,
+    ok: result.exitCode === 0 && !result.timedOut && !result.isCanceled,
+    seconds: (performance.now() - started) / 1000,
+    logPath: options.logPath,
+  };
+}
+
+/** The last `count` lines of a log file (reads at most the last 64 KiB). */
+export async function logTail(path: string, count = 25): Promise<string[]> {
+  const size = (await stat(path)).size;
+  const length = Math.min(size, 64 * 1024);
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString("utf8").trimEnd().split("\n").slice(-count);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** How many compile steps (`  CC  path`) a build log shows, for progress lines. */
+export async function compiledCount(path: string): Promise<{ count: number; last?: string }> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  const lines = text.match(/^ {2}CC\s+\S+$/gm) ?? [];
+  const last = lines[lines.length - 1]?.trim().replace(/^CC\s+/, "");
+  return last ? { count: lines.length, last } : { count: lines.length };
+}
