@@ -13,9 +13,9 @@ import { checkMountPoint, mountFailure } from "./common.js";
 import { parseFsgid } from "./drivers/ephemeral.js";
 import { storageHandlers, UNSUPPORTED_DRIVERS } from "./drivers/index.js";
 import type { StorageContext, StorageOwner, StorageResult, StorageSpec } from "./handler.js";
-import { parseMountOptions, withoutOptions } from "./mount-options.js";
+import { MS, parseMountOptions, remountFlags, withoutOptions } from "./mount-options.js";
 import { kernelMounter, type Mounter, mountWithFollowUps } from "./mounter.js";
-import { readMountinfo } from "./mountinfo.js";
+import { mountAt, readMountinfo } from "./mountinfo.js";
 import { resizeVolume, type VolumeStats, volumeStats } from "./volume.js";
 import { BindWatcher } from "./watcher.js";
 
@@ -152,7 +152,10 @@ export class StorageManager {
       await mkdir(storage.mountPoint, { recursive: true });
       const options = withoutOptions(storage.options, (o) => o.startsWith("fsgid="));
       if (options.length === 0) continue;
-      const { flags, propagation, data } = parseMountOptions(options);
+      const parsed = parseMountOptions(options);
+      const { propagation, data } = parsed;
+      const current = parsed.flags & MS.REMOUNT ? await mountAt(storage.mountPoint) : undefined;
+      const flags = current ? remountFlags(parsed, current.options) : parsed.flags;
       const fstype = storage.fstype || "tmpfs";
       this.log.info("updating ephemeral mount", { mountPoint: storage.mountPoint, flags, data });
       try {

@@ -101,11 +101,14 @@ export interface MountOptions {
   propagation: number;
   /** The filesystem-specific options, comma-joined. */
   data: string;
+  /** Flags an option explicitly turned off ("rw", "exec", "dev"...), for merging into a remount. */
+  cleared: number;
 }
 
 /** Splits each entry at unescaped commas ("a,b" and ["a", "b"] mean the same), then classifies. */
 export function parseMountOptions(options: readonly string[]): MountOptions {
   let flags = 0;
+  let cleared = 0;
   const data: string[] = [];
   for (const entry of options) {
     for (const raw of entry.split(/(?<!\\),/)) {
@@ -126,8 +129,13 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
       }
       const effect = FLAGS[option];
       if (!effect) data.push(option);
-      else if ("set" in effect) flags |= effect.set;
-      else flags &= ~effect.clear;
+      else if ("set" in effect) {
+        flags |= effect.set;
+        cleared &= ~effect.set;
+      } else {
+        flags &= ~effect.clear;
+        cleared |= effect.clear;
+      }
     }
   }
   const joined = data.join(",");
@@ -141,7 +149,7 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
   const propagation = flags & PROPAGATION ? flags & (PROPAGATION | MS.REC) : 0;
   let mountFlags = flags & ~PROPAGATION;
   if (!(flags & MS.BIND)) mountFlags &= ~MS.REC;
-  return { flags: mountFlags, propagation, data: joined };
+  return { flags: mountFlags, propagation, data: joined, cleared };
 }
 
 /** Flags from a mountinfo "per-mount options" field (rw,nosuid,nodev,relatime), for remounts. */
@@ -153,6 +161,14 @@ export function flagsOfMountinfo(perMountOptions: string): number {
       flags |= effect.set;
   }
   return flags;
+}
+
+/**
+ * A remount replaces the mount's flags with the ones passed; keep those it already has (nosuid,
+ * nodev, noexec on /dev/shm) unless the options turned them off explicitly.
+ */
+export function remountFlags(options: MountOptions, currentPerMountOptions: string): number {
+  return options.flags | (flagsOfMountinfo(currentPerMountOptions) & ~options.cleared);
 }
 
 /** Removes options the agent consumes itself (e.g. fsgid=), leaving what the kernel should see. */

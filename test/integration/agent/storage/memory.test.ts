@@ -78,10 +78,18 @@ describe("ephemeral", () => {
     expect(mountAt(mountPoint)).toBeUndefined();
   });
 
-  it("remounts with a new size on UpdateEphemeralMounts", async () => {
+  it("remounts with a new size on UpdateEphemeralMounts, keeping nosuid/nodev/noexec", async () => {
     const mountPoint = join(runDir, "mem");
     await manager.add(
-      [storage({ driver: "ephemeral", source: "tmpfs", fstype: "tmpfs", mountPoint, options: ["size=1M"] })],
+      [
+        storage({
+          driver: "ephemeral",
+          source: "tmpfs",
+          fstype: "tmpfs",
+          mountPoint,
+          options: ["noexec", "nosuid", "nodev", "size=1M"],
+        }),
+      ],
       "c1",
     );
     await manager.updateEphemeral([
@@ -95,6 +103,7 @@ describe("ephemeral", () => {
     ]);
     const fs = await statfs(mountPoint, { bigint: true });
     expect(fs.blocks * fs.bsize).toBe(4n * MiB);
+    expect(mountAt(mountPoint)?.options).toMatch(/^rw,nosuid,nodev,noexec/);
   });
 
   it("grows a tmpfs volume with ResizeVolume, keeping its flags", async () => {

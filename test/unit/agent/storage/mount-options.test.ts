@@ -6,6 +6,7 @@ import {
   MS,
   optionValues,
   parseMountOptions,
+  remountFlags,
   withoutOptions,
 } from "../../../../agent/src/storage/mount-options.js";
 import { parseMountinfo } from "../../../../agent/src/storage/mountinfo.js";
@@ -16,6 +17,7 @@ describe("parseMountOptions", () => {
       flags: MS.NOEXEC | MS.NOSUID | MS.NODEV,
       propagation: 0,
       data: "mode=1777,size=65536",
+      cleared: 0,
     });
     // Later options undo earlier ones.
     expect(parseMountOptions(["ro", "rw", "noexec", "exec", "noatime"]).flags).toBe(MS.NOATIME);
@@ -26,6 +28,7 @@ describe("parseMountOptions", () => {
       flags: MS.NODEV,
       propagation: 0,
       data: "trans=virtio,version=9p2000.L,cache=mmap,msize=512000",
+      cleared: 0,
     });
     expect(parseMountOptions(["lowerdir=/a\\,b:/c"]).data).toBe("lowerdir=/a\\,b:/c");
   });
@@ -35,8 +38,14 @@ describe("parseMountOptions", () => {
       flags: MS.BIND | MS.REC | MS.RDONLY,
       propagation: MS.PRIVATE | MS.REC,
       data: "",
+      cleared: 0,
     });
-    expect(parseMountOptions(["rshared"])).toEqual({ flags: 0, propagation: MS.SHARED | MS.REC, data: "" });
+    expect(parseMountOptions(["rshared"])).toEqual({
+      flags: 0,
+      propagation: MS.SHARED | MS.REC,
+      data: "",
+      cleared: 0,
+    });
   });
 
   it("drops fstab-only options and refuses loop", () => {
@@ -44,6 +53,7 @@ describe("parseMountOptions", () => {
       flags: 0,
       propagation: 0,
       data: "",
+      cleared: 0,
     });
     expect(() => parseMountOptions(["loop"])).toThrow(
       expect.objectContaining({ code: Code.InvalidArgument }),
@@ -89,6 +99,16 @@ describe("option helpers", () => {
       "size=1m",
       "nodev",
     ]);
+  });
+
+  it("keeps a mount's flags on remount unless an option turns them off", () => {
+    const current = "rw,nosuid,nodev,noexec,relatime";
+    expect(remountFlags(parseMountOptions(["remount", "size=4M"]), current)).toBe(
+      MS.REMOUNT | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME,
+    );
+    expect(remountFlags(parseMountOptions(["remount", "exec", "ro"]), current)).toBe(
+      MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.RELATIME,
+    );
   });
 
   it("turns mountinfo's per-mount options back into flags for a remount", () => {
