@@ -13,7 +13,7 @@ packages=(
   golang-goprotobuf-dev golang-golang-x-sys-dev golang-google-genproto-dev golang-google-grpc-dev
   protobuf-compiler python3-grpcio python3-grpc-tools python3-protobuf python3-pkg-resources
   # guest images: package managers, filesystems, dm-verity, partition tables
-  dnf rpm createrepo-c mmdebstrap erofs-utils cryptsetup-bin e2fsprogs squashfs-tools gnupg fdisk cpio zstd xz-utils
+  dnf rpm createrepo-c mmdebstrap erofs-utils cryptsetup-bin e2fsprogs xfsprogs squashfs-tools gnupg fdisk cpio zstd xz-utils
   # guest kernels and booting them
   qemu-system-x86 linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev
   # guest networking tools the agent drives
