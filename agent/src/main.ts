@@ -4,9 +4,15 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
 import type { AgentConfig } from "./config/table.js";
+import { GuestManager } from "./guest/manager.js";
+import { MemAgent } from "./guest/mem-agent/mem-agent.js";
+import { realRoots } from "./guest/roots.js";
 import { type Level, Logger, levels } from "./log.js";
 import { native } from "./native/index.js";
 import { NetworkManager } from "./network/index.js";
+import { PolicyError } from "./policy/errors.js";
+import { PolicyManager } from "./policy/manager.js";
+import { POLICY_ENGINE } from "./policy/policy.js";
 import { buildRouter } from "./rpc/index.js";
 import { startAgentServer } from "./server.js";
 import { createStorageServices } from "./storage/index.js";
@@ -70,7 +76,32 @@ export async function main(argv: string[]): Promise<number> {
     hotplugTimeoutMs: config.hotplugTimeoutMs,
     log,
   });
+  // As upstream: a policy file that cannot be loaded stops the agent before it serves anything.
+  const policy = new PolicyManager(log);
+  if (config.policyFile) {
+    try {
+      await policy.loadFile(config.policyFile);
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      log.critical("cannot load the agent policy", { error: err.message });
+      process.stderr.write(`kata-agent: agent policy: ${err.message}\n`);
+      return 2;
+    }
+  }
+  const memAgent = config.memAgentEnable
+    ? await MemAgent.start({ roots: realRoots, parameters: config.memAgent, log })
+    : undefined;
+  const guest = new GuestManager({
+    agentVersion: AGENT_VERSION,
+    log,
+    hotplugTimeoutMs: config.hotplugTimeoutMs,
+    storageHandlers: () => storage.storage.drivers(),
+    ...(memAgent ? { memAgent } : {}),
+  });
+
   const router = buildRouter({
+    guest,
+    policy,
     ...storage,
     network: new NetworkManager({ hotplugTimeoutMs: config.hotplugTimeoutMs }),
     agentVersion: AGENT_VERSION,
@@ -81,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
       transports: ["vsock", "unix", "tcp", "serial"],
       storageDrivers: storage.storage.drivers(),
       unimplemented: [],
-      policyEngine: "",
+      policyEngine: POLICY_ENGINE,
       ociRuntime: config.ociRuntime,
       nodeVersion: process.version,
     }),

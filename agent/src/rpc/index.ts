@@ -3,12 +3,14 @@
 import { AgentService } from "../../gen/agent_pb.js";
 import { Health } from "../../gen/health_pb.js";
 import { Router, type ServiceImpl } from "../core/router.js";
+import { type GuestDeps, guestHandlers } from "./guest.js";
 import { type HealthDeps, healthHandlers } from "./health.js";
 import { type NetworkDeps, networkHandlers } from "./network.js";
+import { type PolicyDeps, policyHandlers } from "./policy.js";
 import { type StorageDeps, storageHandlers } from "./storage.js";
 import { isUnimplemented, unimplemented } from "./unimplemented.js";
 
-export type AgentDeps = HealthDeps & NetworkDeps & StorageDeps;
+export type AgentDeps = HealthDeps & NetworkDeps & StorageDeps & GuestDeps & PolicyDeps;
 
 /** Methods a later part of the agent will implement; each answers UNIMPLEMENTED until then. */
 function pendingHandlers() {
@@ -29,26 +31,17 @@ function pendingHandlers() {
     readStderr: unimplemented("ReadStderr"),
     closeStdin: unimplemented("CloseStdin"),
     ttyWinResize: unimplemented("TtyWinResize"),
-    getMetrics: unimplemented("GetMetrics"),
-    memAgentMemcgSet: unimplemented("MemAgentMemcgSet"),
-    memAgentCompactSet: unimplemented("MemAgentCompactSet"),
     createSandbox: unimplemented("CreateSandbox"),
     destroySandbox: unimplemented("DestroySandbox"),
-    onlineCPUMem: unimplemented("OnlineCPUMem"),
-    reseedRandomDev: unimplemented("ReseedRandomDev"),
-    getGuestDetails: unimplemented("GetGuestDetails"),
-    memHotplugByProbe: unimplemented("MemHotplugByProbe"),
-    setGuestDateTime: unimplemented("SetGuestDateTime"),
     getOOMEvent: unimplemented("GetOOMEvent"),
-    addSwap: unimplemented("AddSwap"),
-    addSwapPath: unimplemented("AddSwapPath"),
-    setPolicy: unimplemented("SetPolicy"),
   };
 }
 
 export function agentServiceHandlers(deps: AgentDeps) {
   return {
     ...pendingHandlers(),
+    ...guestHandlers(deps),
+    ...policyHandlers(deps),
     ...storageHandlers(deps),
     ...networkHandlers(deps),
   } satisfies ServiceImpl<typeof AgentService>;
@@ -63,5 +56,6 @@ export function buildRouter(deps: AgentDeps): Router {
   const agent = agentServiceHandlers(deps);
   const unimplemented = unimplementedMethods(agent);
   const health = healthHandlers({ ...deps, features: () => ({ ...deps.features(), unimplemented }) });
-  return new Router().register(Health, health).register(AgentService, agent);
+  // The agent policy sees every AgentService call before its handler (Health is never checked).
+  return new Router().use(deps.policy.interceptor()).register(Health, health).register(AgentService, agent);
 }

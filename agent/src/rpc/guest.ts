@@ -1,0 +1,102 @@
+// Guest-wide RPCs: details, hotplug, clock, entropy, swap, metrics and the mem-agent. Each
+// handler checks the request and calls GuestManager.
+import type { AgentService } from "../../gen/agent_pb.js";
+import { Code } from "../core/code.js";
+import { AgentError } from "../core/error.js";
+import type { ServiceImpl } from "../core/router.js";
+import type { GuestManager } from "../guest/manager.js";
+
+export interface GuestDeps {
+  guest: GuestManager;
+}
+
+type GuestMethods =
+  | "getGuestDetails"
+  | "onlineCPUMem"
+  | "memHotplugByProbe"
+  | "setGuestDateTime"
+  | "reseedRandomDev"
+  | "addSwap"
+  | "addSwapPath"
+  | "getMetrics"
+  | "memAgentMemcgSet"
+  | "memAgentCompactSet";
+
+export function guestHandlers({ guest }: GuestDeps): Pick<ServiceImpl<typeof AgentService>, GuestMethods> {
+  return {
+    getGuestDetails: async (req) => {
+      const details = await guest.details({
+        memBlockSize: req.memBlockSize,
+        memHotplugProbe: req.memHotplugProbe,
+      });
+      return {
+        memBlockSizeBytes: details.memBlockSizeBytes,
+        supportMemHotplugProbe: details.supportMemHotplugProbe,
+        agentDetails: details.agentDetails,
+      };
+    },
+
+    // `wait` is ignored, as upstream: the call always returns when the work is done.
+    onlineCPUMem: async (req, ctx) => {
+      await guest.onlineCpuMem({ nbCpus: req.nbCpus, cpuOnly: req.cpuOnly }, ctx.signal);
+      return {};
+    },
+
+    memHotplugByProbe: async (req) => {
+      await guest.probeMemory(req.memHotplugProbeAddr);
+      return {};
+    },
+
+    setGuestDateTime: async (req) => {
+      guest.setDateTime(safeNumber(req.Sec, "Sec"), safeNumber(req.Usec, "Usec"));
+      return {};
+    },
+
+    reseedRandomDev: async (req) => {
+      if (req.data.length === 0) {
+        throw new AgentError(
+          Code.InvalidArgument,
+          "ReseedRandomDev: data is empty; send the seed bytes in field 2",
+        );
+      }
+      guest.reseedRandom(req.data);
+      return {};
+    },
+
+    addSwap: async (req, ctx) => {
+      if (req.PCIPath.length === 0) {
+        throw new AgentError(
+          Code.InvalidArgument,
+          "AddSwap: PCIPath is empty; give the swap disk's PCI slots",
+        );
+      }
+      await guest.addSwap(req.PCIPath, ctx.signal);
+      return {};
+    },
+
+    addSwapPath: async (req) => {
+      if (req.path === "") throw new AgentError(Code.InvalidArgument, "AddSwapPath: path is empty");
+      guest.addSwapPath(req.path);
+      return {};
+    },
+
+    getMetrics: async () => ({ metrics: await guest.scrapeMetrics() }),
+
+    memAgentMemcgSet: async (req) => {
+      guest.setMemcg(req);
+      return {};
+    },
+
+    memAgentCompactSet: async (req) => {
+      guest.setCompact(req);
+      return {};
+    },
+  };
+}
+
+function safeNumber(value: bigint, field: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new AgentError(Code.InvalidArgument, `${field} ${value} is out of range`);
+  }
+  return Number(value);
+}
