@@ -39,7 +39,19 @@ export interface KernelManifest {
   artifacts: ArtifactRecord[];
   /** PVH entry point of vmlinux (x86_64), from its XEN_ELFNOTE_PHYS32_ENTRY note. */
   pvhEntry?: string;
-  build?: { seconds: number; jobs: number; cpus: number; finishedAt: string };
+  /**
+   * The cold build: wall seconds of `make vmlinux bzImage`, its CPU seconds (all jobs, user +
+   * system; divide by the CPUs to estimate wall time on an idle machine), jobs and CPUs, and
+   * the 1-minute load average when it finished (how busy the machine was).
+   */
+  build?: {
+    seconds: number;
+    cpuSeconds?: number;
+    jobs: number;
+    cpus: number;
+    loadAverage: number;
+    finishedAt: string;
+  };
 }
 
 export interface ManifestParts {

@@ -4,7 +4,7 @@
 // `configureOnly` stops after verifyConfig, which is what CI runs on every change.
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { withStaging } from "../util/atomic.js";
 import { BuildError } from "../util/errors.js";
@@ -135,8 +135,10 @@ export async function ensureKernel(request: KernelRequest): Promise<KernelArtifa
               ...(pvhEntry ? { pvhEntry } : {}),
               build: {
                 seconds: Math.round(built.seconds * 10) / 10,
+                ...(built.cpuSeconds !== undefined ? { cpuSeconds: Math.round(built.cpuSeconds) } : {}),
                 jobs: ctx.jobs,
                 cpus: availableParallelism(),
+                loadAverage: Math.round(loadavg()[0]! * 100) / 100,
                 finishedAt: new Date().toISOString(),
               },
             }),

@@ -31,7 +31,22 @@ export interface MakeResult {
   isCanceled: boolean;
   ok: boolean;
   seconds: number;
+  /** CPU time (user + system) of make and everything it ran; undefined off Linux. */
+  cpuSeconds?: number;
   logPath: string;
+}
+
+/**
+ * CPU seconds used so far by this process's waited-for children (cutime + cstime from
+ * /proc/self/stat, in USER_HZ = 100 ticks). Differences around one make run give that run's
+ * total CPU time, which unlike wall time does not depend on what else the machine is doing.
+ */
+async function childCpuSeconds(): Promise<number | undefined> {
+  const stat = await readFile("/proc/self/stat", "utf8").catch(() => undefined);
+  if (!stat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the command name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 export async function runMake(options: MakeOptions): Promise<MakeResult> {
@@ -50,6 +65,7 @@ export async function runMake(options: MakeOptions): Promise<MakeResult> {
   await appendFile(options.logPath, `\n### ${new Date().toISOString()} ${command}\n`);
   const log = { file: options.logPath, append: true } as const;
   const started = performance.now();
+  const cpuBefore = await childCpuSeconds();
   const result = await execa(make, args, {
     reject: false,
     stdin: "ignore",
@@ -63,6 +79,7 @@ export async function runMake(options: MakeOptions): Promise<MakeResult> {
     cleanup: true,
     forceKillAfterDelay: 5000,
   });
+  const cpuAfter = await childCpuSeconds();
   return {
     command,
     exitCode: result.exitCode,
@@ -70,6 +87,7 @@ export async function runMake(options: MakeOptions): Promise<MakeResult> {
     isCanceled: result.isCanceled,
     ok: result.exitCode === 0 && !result.timedOut && !result.isCanceled,
     seconds: (performance.now() - started) / 1000,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuSeconds: cpuAfter - cpuBefore } : {}),
     logPath: options.logPath,
   };
 }

@@ -12,6 +12,8 @@ export interface BuiltKernel {
   /** bzImage (x86_64) or Image (arm64). */
   image: string;
   seconds: number;
+  /** CPU seconds of the whole make (user + system, all jobs). */
+  cpuSeconds?: number;
   logPath: string;
 }
 

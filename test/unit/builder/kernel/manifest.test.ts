@@ -42,7 +42,14 @@ describe("kernel manifest", () => {
     finalConfigSha256: "3".repeat(64),
     artifacts: [{ name: "bzImage", bytes: 10, sha256: "4".repeat(64) }],
     pvhEntry: "0x1000",
-    build: { seconds: 400.5, jobs: 2, cpus: 2, finishedAt: "2026-11-28T00:00:00.000Z" },
+    build: {
+      seconds: 400.5,
+      cpuSeconds: 780,
+      jobs: 2,
+      cpus: 2,
+      loadAverage: 1.5,
+      finishedAt: "2026-11-28T00:00:00.000Z",
+    },
   });
 
   it("records source, fragments, requested options, accepted drops, artifacts and build time", () => {
