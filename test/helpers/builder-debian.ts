@@ -36,7 +36,7 @@ export async function debianRootfs(init: "systemd" | "agent" = "systemd"): Promi
   ensureAgentBuilt();
   const h = createHash("sha256").update(init);
   for (const d of ["common", "debian"]) hashTree(join(dataDir(), d), h);
-  h.update(readFileSync(join(agentDir, "dist", "kata-agent.mjs")));
+  hashTree(join(agentDir, "dist"), h);
   const key = h.digest("hex").slice(0, 16);
   const out = join(cacheRoot, `debian-${init}-${key}`);
   const done = join(out, "rootfs.manifest.json");

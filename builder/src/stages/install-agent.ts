@@ -1,6 +1,6 @@
 // Stage: lay the agent bundle and its native addon into /usr/lib/kata-agent/.
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir } from "node:fs/promises";
+import { chmod, copyFile, cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildContext } from "../build/context.js";
 import { agentVersion } from "../tools/node.js";
@@ -53,6 +53,11 @@ export async function installAgent(ctx: BuildContext, root: string, agentDir: st
   await mkdir(join(dest, ".."), { recursive: true });
   await copyFile(files.bundle, dest);
   await chmod(dest, 0o644);
+  // A code-split bundle keeps its shared chunks in chunks/ beside the entry file.
+  const chunks = join(files.bundle, "..", "chunks");
+  if (existsSync(chunks)) {
+    await cp(chunks, join(dest, "..", "chunks"), { recursive: true, filter: (src) => !src.endsWith(".map") });
+  }
   const addon = join(dest, "..", "kata_native.node");
   await copyFile(files.addon, addon);
   await chmod(addon, 0o755);
