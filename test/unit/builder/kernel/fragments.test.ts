@@ -5,7 +5,6 @@ import { defaultKernelDataDir } from "../../../../builder/src/kernel/context.js"
 import { availableFeatures, selectFragments } from "../../../../builder/src/kernel/fragments.js";
 import { parseConfig } from "../../../../builder/src/kernel/kconfig/config-file.js";
 import { mergeFragments } from "../../../../builder/src/kernel/kconfig/merge.js";
-import { BuildError } from "../../../../builder/src/util/errors.js";
 import { writeTree } from "../../../helpers/kernel-fixtures.js";
 
 const data = defaultKernelDataDir();
