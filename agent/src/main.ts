@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
 import type { AgentConfig } from "./config/table.js";
+import { ContainerManager } from "./containers/manager.js";
 import { GuestManager } from "./guest/manager.js";
 import { MemAgent } from "./guest/mem-agent/mem-agent.js";
 import { realRoots } from "./guest/roots.js";
@@ -99,7 +100,21 @@ export async function main(argv: string[]): Promise<number> {
     ...(memAgent ? { memAgent } : {}),
   });
 
+  // DestroySandbox ends the agent, as upstream; `stop` is bound once the server is up.
+  let stop: (reason: string) => void = () => {};
+  const containers = new ContainerManager({
+    runDir: config.runDir,
+    ociRuntime: config.ociRuntime,
+    containerPipeSize: config.containerPipeSize,
+    inGuest: config.inGuest || process.pid === 1,
+    storage: storage.storage,
+    devices: storage.devices,
+    log,
+    onSandboxDestroyed: () => setImmediate(() => stop("sandbox destroyed")),
+  });
+
   const router = buildRouter({
+    containers,
     guest,
     policy,
     ...storage,
@@ -125,7 +140,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kata-agent: cannot listen: ${(err as Error).message}\n`);
     return 1;
   }
-  installSignalHandlers(log, async () => server.close(config.shutdownGraceMs));
+  stop = installSignalHandlers(log, async () => {
+    await server.close(config.shutdownGraceMs);
+    await containers.shutdown();
+  });
   log.info("agent ready", {
     version: AGENT_VERSION,
     addresses: server.addresses,
@@ -168,7 +186,8 @@ function becomeSubreaper(log: Logger): void {
   }
 }
 
-function installSignalHandlers(log: Logger, shutdown: () => Promise<void>): void {
+/** Handles signals; returns the function that stops the agent cleanly (once). */
+function installSignalHandlers(log: Logger, shutdown: () => Promise<void>): (reason: string) => void {
   process.on("SIGUSR1", () => {
     const more = levels[Math.max(0, levels.indexOf(log.level) - 1)] as Level;
     log.setLevel(more);
@@ -182,7 +201,7 @@ function installSignalHandlers(log: Logger, shutdown: () => Promise<void>): void
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info("shutting down", { signal });
+    log.info("shutting down", { reason: signal });
     shutdown().then(
       () => {
         log.info("stopped");
@@ -196,4 +215,5 @@ function installSignalHandlers(log: Logger, shutdown: () => Promise<void>): void
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  return stop;
 }

@@ -121,6 +121,13 @@ export const settings = {
     parse: v.text,
     help: "where container bundles and sandbox state live",
   }),
+  inGuest: setting<boolean>({
+    env: "KATA_AGENT_IN_GUEST",
+    toml: "in_guest",
+    default: false,
+    parse: v.bool,
+    help: "act on the guest itself: hostname, /etc/resolv.conf, kernel modules (set by the guest image; always on as PID 1)",
+  }),
   policyFile: setting<string>({
     cmdline: "agent.policy_file",
     env: "KATA_AGENT_POLICY_FILE",

@@ -3,43 +3,27 @@
 import { AgentService } from "../../gen/agent_pb.js";
 import { Health } from "../../gen/health_pb.js";
 import { Router, type ServiceImpl } from "../core/router.js";
+import { type ContainerDeps, containerHandlers } from "./containers.js";
 import { type GuestDeps, guestHandlers } from "./guest.js";
 import { type HealthDeps, healthHandlers } from "./health.js";
 import { type NetworkDeps, networkHandlers } from "./network.js";
 import { type PolicyDeps, policyHandlers } from "./policy.js";
+import { type ProcessDeps, processHandlers } from "./processes.js";
 import { type StorageDeps, storageHandlers } from "./storage.js";
-import { isUnimplemented, unimplemented } from "./unimplemented.js";
+import { isUnimplemented } from "./unimplemented.js";
 
-export type AgentDeps = HealthDeps & NetworkDeps & StorageDeps & GuestDeps & PolicyDeps;
-
-/** Methods a later part of the agent will implement; each answers UNIMPLEMENTED until then. */
-function pendingHandlers() {
-  return {
-    createContainer: unimplemented("CreateContainer"),
-    startContainer: unimplemented("StartContainer"),
-    removeContainer: unimplemented("RemoveContainer"),
-    execProcess: unimplemented("ExecProcess"),
-    signalProcess: unimplemented("SignalProcess"),
-    waitProcess: unimplemented("WaitProcess"),
-    updateContainer: unimplemented("UpdateContainer"),
-    statsContainer: unimplemented("StatsContainer"),
-    pauseContainer: unimplemented("PauseContainer"),
-    resumeContainer: unimplemented("ResumeContainer"),
-    getDiagnosticData: unimplemented("GetDiagnosticData"),
-    writeStdin: unimplemented("WriteStdin"),
-    readStdout: unimplemented("ReadStdout"),
-    readStderr: unimplemented("ReadStderr"),
-    closeStdin: unimplemented("CloseStdin"),
-    ttyWinResize: unimplemented("TtyWinResize"),
-    createSandbox: unimplemented("CreateSandbox"),
-    destroySandbox: unimplemented("DestroySandbox"),
-    getOOMEvent: unimplemented("GetOOMEvent"),
-  };
-}
+export type AgentDeps = HealthDeps &
+  ContainerDeps &
+  ProcessDeps &
+  NetworkDeps &
+  StorageDeps &
+  GuestDeps &
+  PolicyDeps;
 
 export function agentServiceHandlers(deps: AgentDeps) {
   return {
-    ...pendingHandlers(),
+    ...containerHandlers(deps),
+    ...processHandlers(deps),
     ...guestHandlers(deps),
     ...policyHandlers(deps),
     ...storageHandlers(deps),

@@ -42,11 +42,10 @@ describe("ttrpc, through containerd's Go client", () => {
     });
   });
 
-  it("an RPC this build does not implement answers UNIMPLEMENTED, naming it", async () => {
-    const r = await runGoClient(agent.address, ["call", "grpc.AgentService", "ResizeVolume", "{}"]);
-    if (r.exitCode === 0) return; // implemented by now: the 42-RPC test covers it
+  it("a method the service does not have answers UNIMPLEMENTED, naming it", async () => {
+    const r = await runGoClient(agent.address, ["call", "grpc.AgentService", "ListProcesses", "{}"]);
     expect(r.error?.codeNumber).toBe(Code.Unimplemented);
-    expect(r.error?.message).toContain("ResizeVolume");
+    expect(r.error?.message).toContain("ListProcesses");
   });
 
   it("an unknown service answers INVALID_ARGUMENT, as the Rust agent does", async () => {
@@ -76,8 +75,21 @@ describe("gRPC, through Python grpcio", () => {
     expect((await runPythonClient(target(), ["check"])).json).toMatchObject({ status: "SERVING" });
     const version = await runPythonClient(target(), ["version"]);
     expect(version.json).toMatchObject({ grpc_version: "0.0.1" });
-    const r = await runPythonClient(target(), ["call", "grpc.AgentService", "ResizeVolume", "{}"]);
-    if (r.exitCode !== 0) expect(r.error?.codeNumber).toBe(Code.Unimplemented);
+    const bad = await runPythonClient(target(), [
+      "call",
+      "grpc.AgentService",
+      "WaitProcess",
+      '{"container_id":"nope"}',
+    ]);
+    expect(bad.error?.codeNumber).toBe(Code.InvalidArgument);
+    const ttrpc = await runGoClient(agent.address, [
+      "call",
+      "grpc.AgentService",
+      "WaitProcess",
+      '{"container_id":"nope"}',
+    ]);
+    expect(ttrpc.error?.codeNumber).toBe(Code.InvalidArgument);
+    expect(bad.error?.message).toBe(ttrpc.error?.message);
   });
 
   it("offers server reflection listing both services and all 44 methods", async () => {
@@ -145,7 +157,10 @@ describe("kata-agent-ctl", () => {
       conn.once("data", (hello: Buffer) => {
         conn.pause(); // hold the client's first frame until the splice is in place
         seen.push(hello.toString());
-        if (hello.toString() !== "CONNECT 1024\n") return conn.end("ERR unknown port\n");
+        if (hello.toString() !== "CONNECT 1024\n") {
+          conn.end("ERR unknown port\n");
+          return;
+        }
         const upstream = net.connect(agent.socketPath, () => {
           conn.write("OK 1073741824\n");
           conn.pipe(upstream).pipe(conn);

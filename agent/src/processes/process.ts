@@ -1,0 +1,80 @@
+// A process the agent runs in a container (the init process, or an exec): its pid, its streams,
+// and its exit status once the reaper has collected it.
+import { Code } from "../core/code.js";
+import { AgentError } from "../core/error.js";
+import { native } from "../native/index.js";
+import type { Streams } from "./stdio.js";
+
+export class ContainerProcess {
+  private status: number | undefined;
+  private waiters: ((status: number) => void)[] = [];
+  /** WaitProcess has returned its status; only unread output keeps the process around. */
+  waited = false;
+
+  constructor(
+    readonly execId: string,
+    readonly pid: number,
+    readonly terminal: boolean,
+    readonly streams: Streams,
+  ) {}
+
+  get exitStatus(): number | undefined {
+    return this.status;
+  }
+
+  /** Called by the reaper: drain the output so nothing written before exit is lost, then wake waiters. */
+  exited(status: number): void {
+    if (this.status !== undefined) return;
+    this.status = status;
+    this.streams.stdout.finish();
+    this.streams.stderr?.finish();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w(status);
+  }
+
+  /** Resolves with the exit status: the exit code, or 128 + signal number. */
+  wait(signal: AbortSignal): Promise<number> {
+    if (this.status !== undefined) return Promise.resolve(this.status);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push((status) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(status);
+      });
+    });
+  }
+
+  /** Sends a signal; a process that is already gone is not an error (ESRCH). */
+  kill(signal: number): void {
+    if (this.status !== undefined) return;
+    try {
+      process.kill(this.pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") {
+        throw new AgentError(Code.Internal, `kill(${this.pid}, ${signal}): ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+    }
+  }
+
+  resizeTerminal(rows: number, columns: number): void {
+    const master = this.streams.ptyMaster;
+    if (!master) throw new AgentError(Code.Unavailable, "no tty");
+    native().setWinsize(master(), rows, columns);
+  }
+
+  /** Every output stream has been read to its end. */
+  get outputConsumed(): boolean {
+    return this.streams.stdout.atEof && (this.streams.stderr?.atEof ?? true);
+  }
+
+  /** Releases the streams once nobody will read them again. */
+  dispose(): void {
+    this.streams.stdout.close();
+    this.streams.stderr?.close();
+    this.streams.stdin.close();
+  }
+}

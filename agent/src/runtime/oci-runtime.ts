@@ -1,0 +1,205 @@
+// The OCI runtime (crun or runc) driven through execa: one typed method per command. The
+// runtime writes its own messages to a log file (--log, JSON), because the container's stdio
+// is handed straight through to the container; failures carry the runtime's message.
+import { readFile, rm } from "node:fs/promises";
+import { execa, type Options } from "execa";
+import { Code } from "../core/code.js";
+import { AgentError } from "../core/error.js";
+import { findExecutable } from "./find.js";
+
+export type RuntimeFlavour = "crun" | "runc";
+
+export interface OciRuntimeOptions {
+  /** "crun", "runc", a path, or "auto" (crun when installed, else runc). */
+  choice: string;
+  /** Where the runtime keeps container state (--root). */
+  stateDir: string;
+}
+
+export interface Stdio {
+  stdin: number | "ignore";
+  stdout: number | "ignore";
+  stderr: number | "ignore";
+}
+
+/** Pids of processes the agent itself spawned and is waiting for (so the reaper leaves them alone). */
+export const runtimeChildren = new Set<number>();
+
+export class OciRuntime {
+  private constructor(
+    readonly path: string,
+    readonly flavour: RuntimeFlavour,
+    readonly version: string,
+    private readonly stateDir: string,
+  ) {}
+
+  /** Resolves the configured runtime and asks it for its version. */
+  static async open(options: OciRuntimeOptions): Promise<OciRuntime> {
+    const path = resolveRuntime(options.choice);
+    const result = await execa(path, ["--version"], { reject: false, timeout: 10_000 });
+    if (result.exitCode !== 0) {
+      throw new AgentError(
+        Code.FailedPrecondition,
+        `OCI runtime ${path} does not run (${result.stderr || result.shortMessage}); set agent.oci_runtime to crun, runc or a working path`,
+      );
+    }
+    const first = result.stdout.split("\n")[0] ?? "";
+    const flavour: RuntimeFlavour = /\bcrun\b/.test(first) ? "crun" : "runc";
+    const version = /version\s+(\S+)/.exec(first)?.[1] ?? "unknown";
+    return new OciRuntime(path, flavour, version, options.stateDir);
+  }
+
+  /** Creates the container; its init waits until start(). Returns the init pid. */
+  async create(
+    id: string,
+    bundle: string,
+    io: Stdio,
+    options: { pidFile: string; consoleSocket?: string; signal?: AbortSignal },
+  ): Promise<number> {
+    const args = ["create", "--bundle", bundle, "--pid-file", options.pidFile];
+    if (options.consoleSocket) args.push("--console-socket", options.consoleSocket);
+    await this.run([...args, id], {
+      io,
+      logFile: `${bundle}/runtime.log`,
+      what: `create container ${id}`,
+      signal: options.signal,
+    });
+    return readPid(options.pidFile);
+  }
+
+  async start(id: string, logDir: string): Promise<void> {
+    await this.run(["start", id], { logFile: `${logDir}/runtime.log`, what: `start container ${id}` });
+  }
+
+  /** Runs a new process in the container and leaves it running; returns its pid. */
+  async exec(
+    id: string,
+    processFile: string,
+    io: Stdio,
+    options: { pidFile: string; consoleSocket?: string; logFile: string; signal?: AbortSignal },
+  ): Promise<number> {
+    const args = ["exec", "--detach", "--pid-file", options.pidFile, "--process", processFile];
+    if (options.consoleSocket) args.push("--console-socket", options.consoleSocket);
+    await this.run([...args, id], {
+      io,
+      logFile: options.logFile,
+      what: `exec in container ${id}`,
+      signal: options.signal,
+    });
+    return readPid(options.pidFile);
+  }
+
+  /** Signals the init process, or every process of the container with `all`. */
+  async kill(id: string, signal: number, options: { all?: boolean; logDir: string }): Promise<void> {
+    await this.run(["kill", ...(options.all ? ["--all"] : []), id, String(signal)], {
+      logFile: `${options.logDir}/runtime.log`,
+      what: `signal container ${id}`,
+    });
+  }
+
+  async pause(id: string, logDir: string): Promise<void> {
+    await this.run(["pause", id], { logFile: `${logDir}/runtime.log`, what: `pause container ${id}` });
+  }
+
+  async resume(id: string, logDir: string): Promise<void> {
+    await this.run(["resume", id], { logFile: `${logDir}/runtime.log`, what: `resume container ${id}` });
+  }
+
+  /** Applies new resources (a runtime-spec linux.resources object in a JSON file). */
+  async update(id: string, resourcesFile: string, logDir: string): Promise<void> {
+    await this.run(["update", "--resources", resourcesFile, id], {
+      logFile: `${logDir}/runtime.log`,
+      what: `update container ${id}`,
+    });
+  }
+
+  async delete(id: string, logDir: string): Promise<void> {
+    await this.run(["delete", "--force", id], {
+      logFile: `${logDir}/runtime.log`,
+      what: `delete container ${id}`,
+    });
+  }
+
+  private async run(
+    args: string[],
+    options: { io?: Stdio; logFile: string; what: string; signal?: AbortSignal | undefined },
+  ): Promise<void> {
+    const io = options.io ?? { stdin: "ignore", stdout: "ignore", stderr: "ignore" };
+    await rm(options.logFile, { force: true });
+    // execa passes a single fd number straight to child_process (its types only list fds 0-9).
+    const fd = (v: number | "ignore") => v as "ignore";
+    const execOptions: Options = {
+      stdin: fd(io.stdin),
+      stdout: fd(io.stdout),
+      stderr: fd(io.stderr),
+      reject: false,
+      timeout: 60_000,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    };
+    const child = execa(
+      this.path,
+      ["--root", this.stateDir, "--log", options.logFile, "--log-format", "json", ...args],
+      execOptions,
+    );
+    if (child.pid !== undefined) runtimeChildren.add(child.pid);
+    const result = await child;
+    if (child.pid !== undefined) runtimeChildren.delete(child.pid);
+    if (result.exitCode === 0) return;
+    const message = await runtimeError(options.logFile);
+    const why = result.timedOut
+      ? "timed out"
+      : result.isCanceled
+        ? "was cancelled"
+        : `exited with ${result.exitCode}`;
+    throw new AgentError(Code.Internal, `${this.flavour} failed to ${options.what}: ${message || why}`);
+  }
+}
+
+function resolveRuntime(choice: string): string {
+  if (choice.includes("/")) return choice;
+  if (choice === "auto") {
+    const found = findExecutable("crun") ?? findExecutable("runc");
+    if (!found) {
+      throw new AgentError(
+        Code.FailedPrecondition,
+        "no OCI runtime found: install crun or runc, or set agent.oci_runtime",
+      );
+    }
+    return found;
+  }
+  const found = findExecutable(choice);
+  if (!found)
+    throw new AgentError(
+      Code.FailedPrecondition,
+      `OCI runtime '${choice}' is not installed (agent.oci_runtime)`,
+    );
+  return found;
+}
+
+async function readPid(file: string): Promise<number> {
+  const pid = Number((await readFile(file, "utf8")).trim());
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new AgentError(Code.Internal, `the OCI runtime wrote no pid to ${file}`);
+  return pid;
+}
+
+/** The runtime's own error lines from its JSON log (runc: {"level":"error","msg":...}). */
+async function runtimeError(logFile: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(logFile, "utf8");
+  } catch {
+    return "";
+  }
+  const messages: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const record = JSON.parse(line) as { level?: string; msg?: string };
+      if (record.level === "error" || record.level === "fatal") messages.push(record.msg ?? line);
+    } catch {
+      messages.push(line.trim());
+    }
+  }
+  return messages.join("; ");
+}

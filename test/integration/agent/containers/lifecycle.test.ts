@@ -1,0 +1,98 @@
+// The container lifecycle through the real agent, with real runc and real crun.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code } from "../../../../agent/src/core/code.js";
+import type { RunningAgent } from "../../../helpers/agent.js";
+import { startAgent } from "../../../helpers/agent.js";
+import { containerSpec, ociRuntimes } from "../../../helpers/oci.js";
+import { readAll, rpcError } from "./helpers.js";
+
+describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime }) => {
+  let a: RunningAgent;
+  beforeAll(async () => {
+    a = await startAgent({ env: { KATA_AGENT_OCI_RUNTIME: runtime } });
+    await a.agent.createSandbox({ sandboxId: "pod", hostname: "pod" });
+  });
+  afterAll(async () => {
+    await a.stop();
+  });
+
+  it("runs a container: stdout and stderr apart, in order, and its exit code", async () => {
+    const script = "for i in 1 2 3; do echo out$i; echo err$i >&2; done; exit 3";
+    await a.agent.createContainer({
+      containerId: "c1",
+      execId: "c1",
+      OCI: containerSpec({ args: ["sh", "-c", script] }),
+    });
+    await a.agent.startContainer({ containerId: "c1" });
+    const [out, err] = await Promise.all([
+      readAll(a, "c1", "c1", "stdout"),
+      readAll(a, "c1", "c1", "stderr"),
+    ]);
+    expect(out).toBe("out1\nout2\nout3\n");
+    expect(err).toBe("err1\nerr2\nerr3\n");
+    expect((await a.agent.waitProcess({ containerId: "c1", execId: "c1" })).status).toBe(3);
+    await a.agent.removeContainer({ containerId: "c1" });
+  });
+
+  it("round-trips stdin and delivers EOF when stdin is closed", async () => {
+    await a.agent.createContainer({ containerId: "cat", OCI: containerSpec({ args: ["cat"] }) });
+    await a.agent.startContainer({ containerId: "cat" });
+    const reply = await a.agent.writeStdin({
+      containerId: "cat",
+      execId: "cat",
+      data: Buffer.from("ping\n"),
+    });
+    expect(reply.len).toBe(5);
+    const echoed = await a.agent.readStdout({ containerId: "cat", execId: "cat", len: 32768 });
+    expect(Buffer.from(echoed.data).toString()).toBe("ping\n");
+    await a.agent.closeStdin({ containerId: "cat", execId: "cat" });
+    expect(await readAll(a, "cat", "cat", "stdout")).toBe("");
+    expect((await a.agent.waitProcess({ containerId: "cat", execId: "cat" })).status).toBe(0);
+    await a.agent.removeContainer({ containerId: "cat" });
+  });
+
+  it("execs into a running container and returns when the exec exits, even if a child keeps the pipes", async () => {
+    await a.agent.createContainer({ containerId: "long", OCI: containerSpec({ args: ["sleep", "1000"] }) });
+    await a.agent.startContainer({ containerId: "long" });
+    const exec = (execId: string, args: string[]) =>
+      a.agent.execProcess({ containerId: "long", execId, process: containerSpec({ args }).Process });
+    await exec("e1", ["sh", "-c", "echo from-exec; echo oops >&2; exit 5"]);
+    expect(await readAll(a, "long", "e1", "stdout")).toBe("from-exec\n");
+    expect(await readAll(a, "long", "e1", "stderr")).toBe("oops\n");
+    expect((await a.agent.waitProcess({ containerId: "long", execId: "e1" })).status).toBe(5);
+
+    // The background sleep holds stdout open for 100 s; the exec itself is done at once.
+    const started = Date.now();
+    await exec("e2", ["sh", "-c", "sleep 100 & echo done"]);
+    expect(await readAll(a, "long", "e2", "stdout")).toBe("done\n");
+    expect((await a.agent.waitProcess({ containerId: "long", execId: "e2" })).status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+
+    // Reusing an exec id that is still known is refused.
+    await exec("e3", ["sleep", "100"]);
+    const dup = await rpcError(exec("e3", ["true"]));
+    expect(dup).toMatchObject({ code: Code.Internal, message: "exec_id 'e3' already exists" });
+    await a.agent.signalProcess({ containerId: "long", execId: "e3", signal: 15 });
+    expect((await a.agent.waitProcess({ containerId: "long", execId: "e3" })).status).toBe(128 + 15);
+    await a.agent.removeContainer({ containerId: "long" });
+  });
+
+  it("keeps the last lines of output written just before exit", async () => {
+    const lines = 2000;
+    const script = `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i+1)); done`;
+    await a.agent.createContainer({
+      containerId: "burst",
+      OCI: containerSpec({ args: ["sh", "-c", script] }),
+    });
+    await a.agent.startContainer({ containerId: "burst" });
+    // Wait first, read later: all of the output must still be there.
+    expect((await a.agent.waitProcess({ containerId: "burst", execId: "burst" })).status).toBe(0);
+    const out = await readAll(a, "burst", "burst", "stdout");
+    expect(out.split("\n").slice(-3)).toEqual([`line ${lines - 2}`, `line ${lines - 1}`, ""]);
+    expect(out.length).toBe(Array.from({ length: lines }, (_, i) => `line ${i}\n`).join("").length);
+    // Now it has been waited for and read: it is gone.
+    const gone = await rpcError(a.agent.waitProcess({ containerId: "burst", execId: "burst" }));
+    expect(gone.code).toBe(Code.NotFound);
+    await a.agent.removeContainer({ containerId: "burst" });
+  });
+});
