@@ -143,9 +143,12 @@ export function toResources(r: LinuxResources): RuntimeResources {
       ? compact({
           weight: r.BlockIO.Weight,
           leafWeight: r.BlockIO.LeafWeight,
-          weightDevice: r.BlockIO.WeightDevice.map((d) =>
-            compact({ major: d.Major, minor: d.Minor, weight: d.Weight, leafWeight: d.LeafWeight }),
-          ),
+          // Device 8:0 is real: major and minor are never dropped.
+          weightDevice: r.BlockIO.WeightDevice.map((d) => ({
+            major: d.Major,
+            minor: d.Minor,
+            ...compact({ weight: d.Weight, leafWeight: d.LeafWeight }),
+          })),
           throttleReadBpsDevice: throttle(r.BlockIO.ThrottleReadBpsDevice),
           throttleWriteBpsDevice: throttle(r.BlockIO.ThrottleWriteBpsDevice),
           throttleReadIOPSDevice: throttle(r.BlockIO.ThrottleReadIOPSDevice),
@@ -186,12 +189,10 @@ function toLinux(l: Linux): RuntimeLinux {
           defaultAction: l.Seccomp.DefaultAction,
           architectures: l.Seccomp.Architectures,
           flags: l.Seccomp.Flags,
-          syscalls: l.Seccomp.Syscalls.map((s) =>
-            compact({
+          syscalls: l.Seccomp.Syscalls.map((s) => ({
+            ...compact({
               names: s.Names,
               action: s.Action,
-              // The oneof keeps an explicit errno 0 apart from "not set".
-              ...(s.ErrnoRet.case === "errnoret" ? { errnoRet: s.ErrnoRet.value } : {}),
               args: s.Args.map((a) => ({
                 index: a.Index,
                 value: a.Value,
@@ -199,7 +200,9 @@ function toLinux(l: Linux): RuntimeLinux {
                 op: a.Op,
               })),
             }),
-          ),
+            // The oneof keeps an explicit errno 0 apart from "not set".
+            ...(s.ErrnoRet.case === "errnoret" ? { errnoRet: s.ErrnoRet.value } : {}),
+          })),
         })
       : undefined,
     rootfsPropagation: l.RootfsPropagation,
