@@ -300,3 +300,177 @@ function parseObject(text: string, what: string, stderr = ""): Record<string, un
   if (!isObject(v)) throw new Error(`${what}: stdout is not a JSON object: ${text}`);
   return v;
 }
+
+export interface GoPodOptions {
+  /** Container root filesystem (the busybox rootfs); replaces the spec's root.path. */
+  rootfs: string;
+  /** OCI runtime-spec config.json (e.g. from `runc spec`), converted to the agent's protobuf Spec by the client. */
+  runtimeSpec: string;
+  /** > 0: the workload gets this memory limit (MiB) and outgrows it; an OOM event and status 137 are expected. */
+  oomMb?: number;
+  /** The workload sleeps this long (e.g. "3s") before writing, so its reads stay pending across monitor checks. */
+  hold?: string;
+  /** Health.Check period of the client's monitor (default "1s"). */
+  monitorInterval?: string;
+  /** The client abandons the scenario after this long (default "90s") and still prints its report. */
+  deadline?: string;
+  /** Extra `pod` flags, e.g. ["--sandbox-id", "..."]. */
+  extraArgs?: readonly string[];
+  /** Kill the client after this long (default: 30 s after the deadline). */
+  killAfterMs?: number;
+}
+
+export interface GoPodStream {
+  lines: number;
+  expected: number;
+  bytes: number;
+  /** Non-empty ReadStdout/ReadStderr replies. */
+  reads: number;
+  eof: boolean;
+  /** Every expected line arrived exactly once and nothing else did. */
+  complete: boolean;
+  /** The lines are exactly the expected sequence. */
+  inOrder: boolean;
+  firstMismatch?: string;
+  eofAtMs?: number;
+  error?: PeerError;
+}
+
+export interface GoPodCheck {
+  seq: number;
+  atMs: number;
+  us: number;
+  ok: boolean;
+  /** Blocking calls (ReadStdout, ReadStderr, WaitProcess, GetOOMEvent) pending both when the Check was sent and answered. */
+  blockedBy: string[];
+  error?: PeerError;
+}
+
+export interface GoPodLatency {
+  checks: number;
+  maxUs: number;
+  p50Us: number;
+}
+
+export interface GoPodStep {
+  /** e.g. "CreateSandbox", "pause.CreateContainer", "workload.stop.RemoveContainer". */
+  step: string;
+  atMs: number;
+  ms: number;
+  ok: boolean;
+  error?: PeerError;
+  /** The runtime ignores or only logs this call's errors. */
+  tolerated?: boolean;
+  /** WaitProcess steps: the status returned. */
+  status?: number;
+}
+
+/** The report of `kata-ttrpc-client pod`. */
+export interface GoPodReport {
+  ok: boolean;
+  /** Why `ok` is false (empty when it is true). */
+  failures: string[];
+  mode: "output" | "oom";
+  sandboxId: string;
+  workloadId: string;
+  workloadArgs: string[];
+  /** Spec fields the client's converter did not carry over, e.g. "linux.resources.devices". */
+  specIgnored: string[];
+  sandboxPidns: boolean;
+  stdout: GoPodStream;
+  stderr: GoPodStream;
+  exitStatus: number | null;
+  expectedStatus: number;
+  oomEvents: { containerId: string; atMs: number }[];
+  oomWatcher: { calls: number; errors: PeerError[]; stoppedBy: string };
+  monitor: {
+    intervalMs: number;
+    checks: number;
+    failed: number;
+    all: GoPodLatency;
+    /** Checks while any blocking call was pending (GetOOMEvent is pending most of the time). */
+    whileBlocking: GoPodLatency;
+    /** Checks while ReadStdout/ReadStderr/WaitProcess were pending. */
+    whileIo: GoPodLatency;
+    samples: GoPodCheck[];
+  };
+  /** Calls in flight on the connection at the peak, and which. */
+  inFlight: { peak: number; peakMethods: Record<string, number>; total: number };
+  guestDetails?: Record<string, unknown>;
+  steps: GoPodStep[];
+  /** Errors by step name (including tolerated ones). */
+  errors: Record<string, PeerError>;
+  seconds: number;
+}
+
+export interface GoPodResult {
+  /** 0: the whole sequence worked as the runtime requires; 1: see report.failures; 2/3: usage/connection error. */
+  exitCode: number;
+  report: GoPodReport;
+  /** The client's step-by-step progress log. */
+  stderr: string;
+}
+
+/**
+ * Runs `kata-ttrpc-client --addr <addr> pod ...`: one pod over one connection exactly as the Kata
+ * Go runtime drives it (see test/peers/go/.../pod.go). Note that its DestroySandbox makes the agent
+ * exit, as upstream's does.
+ */
+export async function runGoPod(addr: string, opts: GoPodOptions): Promise<GoPodResult> {
+  const deadline = opts.deadline ?? "90s";
+  const args = ["pod", "--rootfs", opts.rootfs, "--runtime-spec", opts.runtimeSpec, "--deadline", deadline];
+  if (opts.oomMb !== undefined) args.push("--oom-mb", String(opts.oomMb));
+  if (opts.hold !== undefined) args.push("--hold", opts.hold);
+  if (opts.monitorInterval !== undefined) args.push("--monitor-interval", opts.monitorInterval);
+  args.push(...(opts.extraArgs ?? []));
+  const r = await runGoClient(addr, args, {
+    killAfterMs: opts.killAfterMs ?? goDurationMs(deadline) + 30_000,
+  });
+  if (r.error || !isGoPodReport(r.json)) {
+    throw new Error(
+      `kata-ttrpc-client pod gave no report (exit ${r.exitCode}): ${JSON.stringify(r.json)}\n${r.stderr}`,
+    );
+  }
+  return { exitCode: r.exitCode, report: r.json, stderr: r.stderr };
+}
+
+/** The Spec the `pod` command would send for a config.json (offline), with what it ignored. */
+export async function goConvertSpec(
+  runtimeSpec: string,
+  opts: { rootfs?: string; raw?: boolean } = {},
+): Promise<{ spec: Record<string, unknown>; sandboxPidns: boolean; ignored: string[] }> {
+  const { client } = await buildGoPeers();
+  const args = ["convert-spec", "--runtime-spec", runtimeSpec];
+  if (opts.rootfs !== undefined) args.push("--rootfs", opts.rootfs);
+  if (opts.raw) args.push("--raw");
+  const r = await runPeer(client, args, {});
+  const { spec, sandboxPidns, ignored } = r.json;
+  if (r.exitCode !== 0 || !isObject(spec) || typeof sandboxPidns !== "boolean" || !Array.isArray(ignored)) {
+    throw new Error(`convert-spec failed (exit ${r.exitCode}): ${JSON.stringify(r.json)}`);
+  }
+  return { spec, sandboxPidns, ignored: ignored as string[] };
+}
+
+function isGoPodReport(json: Record<string, unknown>): json is Record<string, unknown> & GoPodReport {
+  const { ok, failures, stdout, stderr, monitor, steps, errors, oomEvents, inFlight } = json;
+  return (
+    typeof ok === "boolean" &&
+    Array.isArray(failures) &&
+    isObject(stdout) &&
+    isObject(stderr) &&
+    isObject(monitor) &&
+    Array.isArray(monitor.samples) &&
+    Array.isArray(steps) &&
+    isObject(errors) &&
+    Array.isArray(oomEvents) &&
+    isObject(inFlight)
+  );
+}
+
+/** Milliseconds of a Go duration of the simple forms used here ("90s", "1500ms", "2m"). */
+function goDurationMs(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d);
+  if (!m) throw new Error(`unsupported duration ${JSON.stringify(d)} (use ms, s or m)`);
+  const unit = m[2] === "ms" ? 1 : m[2] === "s" ? 1000 : 60_000;
+  return Number(m[1]) * unit;
+}

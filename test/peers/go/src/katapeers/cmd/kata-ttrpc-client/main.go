@@ -29,9 +29,9 @@ import (
 )
 
 // command is one subcommand. Scenarios that drive several RPCs (bench,
-// concurrent, and later a Kata-runtime-like "pod" lifecycle) are commands like
-// any other: each lives in its own file, gets a connected *peer and returns
-// the value to print.
+// concurrent, and the Kata-runtime-like "pod" lifecycle in pod.go) are commands
+// like any other: each lives in its own file, gets a connected *peer and
+// returns the value to print.
 type command struct {
 	args string
 	help string
@@ -51,6 +51,10 @@ var commands = map[string]command{
 		help: "Health.Check every interval while a blocking call is pending on the same connection"},
 	"methods": {run: runMethods, offline: true,
 		help: "list every RPC the client knows (no connection needed)"},
+	"pod": {args: "--rootfs DIR --runtime-spec FILE [--oom-mb 0] [--hold 0s] [--lines 200] [--monitor-interval 1s] [--deadline 120s] [--json]  (pod -h lists all flags)", run: runPod,
+		help: "one pod driven exactly as the Kata Go runtime does (sandbox, pause + workload container, I/O, OOM watcher, health monitor, stop, DestroySandbox)"},
+	"convert-spec": {args: "--runtime-spec FILE [--rootfs DIR] [--raw]", run: runConvertSpec, offline: true,
+		help: "print the protobuf Spec the pod command sends for an OCI config.json (no connection needed)"},
 }
 
 // peer is one connection to the server with the typed stubs on top of it.
@@ -88,7 +92,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		return printError(stdout, usageError(fmt.Sprintf("unknown command %q", name)))
 	}
 	ctx := context.Background()
-	if cmd.offline {
+	// "<command> -h" needs no connection: commands parse their flags before using the peer.
+	if cmd.offline || (len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")) {
 		out, err := cmd.run(ctx, nil, args)
 		return finish(stdout, out, err)
 	}
@@ -142,6 +147,10 @@ func usage(w io.Writer) {
 
 type wireTimeoutKey struct{}
 
+// callObserver, if set, is told when each call (full method "/svc/Method")
+// is sent and, through the returned function, when it has been answered.
+var callObserver func(fullMethod string) (done func())
+
 // callContext returns the context for one RPC. The server is told --timeout
 // (through wireTimeout below) while the client itself waits --timeout+--grace.
 func (p *peer) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -154,7 +163,11 @@ func (p *peer) callContext(ctx context.Context) (context.Context, context.Cancel
 
 // wireTimeout overrides the timeout_nano that ttrpc derived from the context
 // deadline, because that deadline includes the client's grace period.
-func wireTimeout(ctx context.Context, req *ttrpc.Request, resp *ttrpc.Response, _ *ttrpc.UnaryClientInfo, invoke ttrpc.Invoker) error {
+// It also reports every call to callObserver, when a scenario has set one.
+func wireTimeout(ctx context.Context, req *ttrpc.Request, resp *ttrpc.Response, info *ttrpc.UnaryClientInfo, invoke ttrpc.Invoker) error {
+	if callObserver != nil {
+		defer callObserver(info.FullMethod)()
+	}
 	if d, ok := ctx.Value(wireTimeoutKey{}).(time.Duration); ok {
 		req.TimeoutNano = d.Nanoseconds()
 	}
