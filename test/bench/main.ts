@@ -3,11 +3,19 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { benchAgentRpc } from "./agent-rpc.js";
+import { benchContainers } from "./containers.js";
 import { renderSection, type Section } from "./report.js";
 
 const sections: Record<string, (quick: boolean) => Promise<Section>> = {
   rpc: (quick) =>
     benchAgentRpc({ calls: quick ? 2000 : 20_000, rounds: quick ? 1 : 3, coldRuns: quick ? 3 : 10 }),
+  containers: (quick) =>
+    benchContainers({
+      runs: quick ? 5 : 30,
+      cycles: quick ? 50 : 1000,
+      alive: quick ? 10 : 100,
+      bytes: quick ? 64e6 : 512e6,
+    }),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 // Container lifecycle: create (devices, storages, spec, bundle, stdio, OCI runtime), start,
 // exec, signal, wait, pause/resume, update, stats, remove; the sandbox around them; the
 // reaper that collects exit codes and the OOM watcher. RPC handlers call these methods.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CreateContainerRequest, CreateSandboxRequest, ExecProcessRequest } from "../../gen/agent_pb.js";
 import type { LinuxResources } from "../../gen/oci_pb.js";
@@ -121,7 +121,7 @@ export class ContainerManager {
       throw new AgentError(Code.Internal, "EINVAL: Invalid argument: the OCI spec has no process");
     if (!oci.Root?.Path)
       throw new AgentError(Code.Internal, "EINVAL: Invalid argument: the OCI spec has no root path");
-    if (req.sandboxPidns && !this.sandbox.owner && this.registry.size) {
+    if (req.sandboxPidns && !this.namespaceHolder() && this.registry.size) {
       throw new AgentError(
         Code.FailedPrecondition,
         "sandbox_pidns requested but the sandbox has no PID namespace yet",
@@ -136,11 +136,8 @@ export class ContainerManager {
     let created = false;
     try {
       const spec = toRuntimeSpec(oci);
-      setNamespaces(
-        spec,
-        { ...(this.sandbox.owner ? { ownerPid: this.sandbox.owner.pid } : {}) },
-        req.sandboxPidns,
-      );
+      const holder = this.namespaceHolder();
+      setNamespaces(spec, holder ? { ownerPid: holder.pid } : {}, req.sandboxPidns);
       spec.linux!.cgroupsPath = cgroupsPathFor(spec.linux?.cgroupsPath, id);
       const hooks = this.sandbox.mergeHooks(spec.hooks);
       if (Object.keys(hooks).length) spec.hooks = hooks;
@@ -166,7 +163,7 @@ export class ContainerManager {
       const init = new ContainerProcess(id, pid, terminal, streams);
       container.processes.set(id, init);
       this.registry.add(container);
-      this.sandbox.owner ??= { containerId: id, pid };
+      if (!holder) this.sandbox.owner = { containerId: id, pid };
       this.reaper.track(pid, (status) => this.onInitExit(container, init, status.status));
       this.log.info("container created", { container: id, pid, runtime: runtime.flavour });
     } catch (err) {
@@ -332,14 +329,14 @@ export class ContainerManager {
     execId: string,
     which: "stdout" | "stderr",
     len: number,
-    signal: AbortSignal,
+    cancel: () => AbortSignal,
   ): Promise<Uint8Array> {
     const container = this.registry.get(containerId, Code.InvalidArgument);
     const proc = container.process(execId, Code.NotFound, true);
     // A terminal has one stream, read through ReadStdout; ReadStderr must not take half of it.
     const stream = which === "stdout" ? proc.streams.stdout : proc.streams.stderr;
     if (!stream) return new Uint8Array(0);
-    const data = await stream.read(Math.min(len > 0 ? len : DEFAULT_READ, MAX_READ), signal);
+    const data = await stream.read(Math.min(len > 0 ? len : DEFAULT_READ, MAX_READ), cancel);
     if (data.length === 0) this.forgetIfDone(container, proc);
     return data;
   }
@@ -392,6 +389,18 @@ export class ContainerManager {
     this.reaper.close();
   }
 
+  /**
+   * The container whose namespaces the pod shares: the first one, or, once it is gone, any
+   * live container that joined them. Undefined when the next container starts a new pod.
+   */
+  private namespaceHolder(): { containerId: string; pid: number } | undefined {
+    const alive = (pid: number) => existsSync(`/proc/${pid}/ns/ipc`);
+    if (this.sandbox.owner && alive(this.sandbox.owner.pid)) return this.sandbox.owner;
+    const next = this.registry.all().find((c) => !c.stopped && alive(c.initPid));
+    this.sandbox.owner = next ? { containerId: next.id, pid: next.initPid } : undefined;
+    return this.sandbox.owner;
+  }
+
   private forgetIfDone(container: Container, proc: ContainerProcess): void {
     if (!proc.waited || !proc.outputConsumed || container.processes.get(proc.execId) !== proc) return;
     container.processes.delete(proc.execId);
@@ -439,8 +448,6 @@ export class ContainerManager {
     await this.options.storage.release(container.id);
     rmSync(container.bundle, { recursive: true, force: true });
     this.registry.remove(container.id);
-    if (this.sandbox.owner?.containerId === container.id && this.registry.size === 0)
-      this.sandbox.owner = undefined;
     this.log.info("container removed", { container: container.id });
   }
 }

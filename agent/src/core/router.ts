@@ -9,10 +9,11 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, ScalarType, toBinary } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import type { HandlerContext } from "./context.js";
 import { AgentError } from "./error.js";
+import { lengthDelimited } from "./varint.js";
 
 export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
@@ -41,7 +42,8 @@ export interface Route {
   readonly implemented: boolean;
   decode(payload: Uint8Array): Message;
   handle(request: Message, ctx: HandlerContext): Promise<Message>;
-  encode(response: Message): Uint8Array;
+  /** The encoded reply as one or more chunks to be written back to back (no joining copy). */
+  encode(response: Message): Uint8Array[];
 }
 
 export type Lookup = { route: Route } | { missing: "service" | "method" };
@@ -97,6 +99,8 @@ function makeRoute(
 ): Route {
   const path = `/${service.typeName}/${method.name}`;
   const { input, output } = method;
+  const only = output.fields.length === 1 ? output.fields[0] : undefined;
+  const bytesOnly = only?.fieldKind === "scalar" && only.scalar === ScalarType.BYTES ? only : undefined;
   const route: Route = {
     service: service.typeName,
     method: method.name,
@@ -130,7 +134,13 @@ function makeRoute(
       return chain();
     },
     encode(response) {
-      return toBinary(output, response);
+      // A reply that is one bytes field (ReadStdout's data) is framed around the caller's
+      // buffer instead of being copied into a new one.
+      if (bytesOnly && !response.$unknown?.length) {
+        const data = (response as unknown as Record<string, Uint8Array>)[bytesOnly.localName]!;
+        return data.length ? [lengthDelimited(bytesOnly.number, data.length), data] : [];
+      }
+      return [toBinary(output, response)];
     },
   };
   return route;

@@ -77,7 +77,7 @@ function unaryHandler(route: Route, log: Logger): grpc.handleUnaryCall<Buffer, U
       metadata,
       log,
     };
-    (async () => route.encode(await route.handle(route.decode(call.request), ctx)))().then(
+    (async () => Buffer.concat(route.encode(await route.handle(route.decode(call.request), ctx))))().then(
       (reply) => callback(null, reply),
       (err: unknown) => {
         const error = AgentError.from(err);

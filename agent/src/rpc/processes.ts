@@ -36,10 +36,10 @@ export function processHandlers({
       len: await containers.writeStdin(req.containerId, req.execId, req.data, ctx.signal),
     }),
     readStdout: async (req, ctx) => ({
-      data: await containers.readOutput(req.containerId, req.execId, "stdout", req.len, ctx.signal),
+      data: await containers.readOutput(req.containerId, req.execId, "stdout", req.len, () => ctx.signal),
     }),
     readStderr: async (req, ctx) => ({
-      data: await containers.readOutput(req.containerId, req.execId, "stderr", req.len, ctx.signal),
+      data: await containers.readOutput(req.containerId, req.execId, "stderr", req.len, () => ctx.signal),
     }),
     closeStdin: async (req) => {
       containers.closeStdin(req.containerId, req.execId);

@@ -49,6 +49,8 @@ var commands = map[string]command{
 		help: "sequential Health.Check round trips on one connection"},
 	"concurrent": {args: "--blocking-method M [--blocking-service S] [--blocking-request JSON] [--checks 5] [--interval 200ms] [--check-timeout 2s] [--blocking-wait 0]", run: runConcurrent,
 		help: "Health.Check every interval while a blocking call is pending on the same connection"},
+	"read-stream": {args: "--container-id ID [--exec-id ID] [--len 32768] [--stderr]", run: runReadStream,
+		help: "read a process's stdout (or stderr) to EOF as the runtime does; prints bytes, calls and MB/s"},
 	"methods": {run: runMethods, offline: true,
 		help: "list every RPC the client knows (no connection needed)"},
 	"pod": {args: "--rootfs DIR --runtime-spec FILE [--oom-mb 0] [--hold 0s] [--lines 200] [--monitor-interval 1s] [--deadline 120s] [--json]  (pod -h lists all flags)", run: runPod,
