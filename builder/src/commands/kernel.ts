@@ -101,7 +101,19 @@ export const kernelCommand = defineCommand({
     const sizes = Object.fromEntries(m.artifacts.map((a) => [a.name, a.bytes]));
     const boot = values.smokeBoot ? await smokeBoot({ kernel: exported.bzImage, progress }) : undefined;
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ...exported, boot }, null, 2)}\n`);
+      // `summary` has the figures the bench reports (kernelBench() returns the same fields).
+      const summary = {
+        buildSeconds: m.build?.seconds,
+        buildCpuSeconds: m.build?.cpuSeconds,
+        vmlinuxBytes: sizes.vmlinux,
+        bzImageBytes: sizes.bzImage,
+        bootToMarkerSeconds: boot ? Math.round(boot.markerSeconds * 100) / 100 : undefined,
+        cached: built.cached,
+      };
+      const { output: _console, ...bootResult } = boot ?? { output: "" };
+      process.stdout.write(
+        `${JSON.stringify({ summary, ...exported, boot: boot ? bootResult : undefined }, null, 2)}\n`,
+      );
       return;
     }
     process.stdout.write(

@@ -57,6 +57,7 @@ export async function makeKernel(ctx: KernelContext, tree: KernelTree, objDir: s
           vmlinux: join(objDir, "vmlinux"),
           image: join(objDir, ctx.kernelArch.image),
           seconds: result.seconds,
+          ...(result.cpuSeconds !== undefined ? { cpuSeconds: result.cpuSeconds } : {}),
           logPath,
         };
       } finally {
