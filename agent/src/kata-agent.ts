@@ -6,16 +6,17 @@ import { setFlagsFromString } from "node:v8";
 // guest pays for; so optimization is off while starting and back on once the agent serves.
 setFlagsFromString("--no-opt");
 const { main } = await import("./main.js");
+const { exitAgent } = await import("./init/index.js");
 
 main(process.argv.slice(2)).then(
   (code) => {
     setFlagsFromString("--opt");
-    if (code !== 0) process.exit(code);
+    // As PID 1 an exit would panic the kernel; exitAgent powers the VM off instead.
+    if (code !== 0) exitAgent(code, "start-up failed");
   },
   (err: unknown) => {
-    process.stderr.write(
-      `kata-agent: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(70);
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`kata-agent: fatal: ${text}\n`);
+    exitAgent(70, "fatal error");
   },
 );

@@ -8,6 +8,7 @@ import { ContainerManager } from "./containers/manager.js";
 import { GuestManager } from "./guest/manager.js";
 import { MemAgent } from "./guest/mem-agent/mem-agent.js";
 import { realRoots } from "./guest/roots.js";
+import { exitAgent, isInit, setupAsInit, startLoopback } from "./init/index.js";
 import { type Level, Logger, levels } from "./log.js";
 import { native } from "./native/index.js";
 import { NetworkManager } from "./network/index.js";
@@ -50,6 +51,18 @@ export async function main(argv: string[]): Promise<number> {
   if (args.version) {
     process.stdout.write(`kata-agent ${AGENT_VERSION} (agent API ${API_VERSION}, node ${process.version})\n`);
     return 0;
+  }
+
+  // As PID 1 nothing is mounted yet, not even /proc with the kernel command line.
+  const init = isInit();
+  if (init) {
+    try {
+      const { mounted, failed } = setupAsInit();
+      process.stderr.write(`kata-agent: running as init; mounted ${mounted.join(" ")}\n`);
+      for (const f of failed) process.stderr.write(`kata-agent: could not mount ${f}\n`);
+    } catch (err) {
+      process.stderr.write(`kata-agent: early init failed: ${(err as Error).message}\n`);
+    }
   }
 
   let config: AgentConfig;
@@ -106,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     runDir: config.runDir,
     ociRuntime: config.ociRuntime,
     containerPipeSize: config.containerPipeSize,
-    inGuest: config.inGuest || process.pid === 1,
+    inGuest: config.inGuest || init,
     storage: storage.storage,
     devices: storage.devices,
     log,
@@ -144,6 +157,14 @@ export async function main(argv: string[]): Promise<number> {
     await server.close(config.shutdownGraceMs);
     await containers.shutdown();
   });
+  if (init) {
+    await startLoopback(log);
+    // PID 1 must not die of a bug: log it and power the VM off cleanly instead of a panic.
+    process.on("uncaughtException", (err) => {
+      log.critical("uncaught exception", { error: err, stack: err.stack });
+      exitAgent(70, "uncaught exception", log);
+    });
+  }
   log.info("agent ready", {
     version: AGENT_VERSION,
     addresses: server.addresses,
@@ -198,18 +219,18 @@ function installSignalHandlers(log: Logger, shutdown: () => Promise<void>): (rea
     log.info("log level restored", { newLevel: log.level });
   });
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log.info("shutting down", { reason: signal });
+    log.info("shutting down", { reason });
     shutdown().then(
       () => {
         log.info("stopped");
-        process.exit(0);
+        exitAgent(0, reason, log);
       },
       (err: unknown) => {
         log.error("shutdown failed", { error: err });
-        process.exit(1);
+        exitAgent(1, reason, log);
       },
     );
   };

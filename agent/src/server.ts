@@ -24,7 +24,9 @@ export async function startAgentServer(
     log.warn(message, { subsystem: "transport", ...fields });
   const ttrpc = new TtrpcServer({ router, log });
   const listeners: Listener[] = [];
-  listeners.push(await listen(config.serverAddr, (socket, peer) => ttrpc.serve(socket, peer), { onWarning }));
+  for (const address of config.serverAddr) {
+    listeners.push(await listen(address, (socket, peer) => ttrpc.serve(socket, peer), { onWarning }));
+  }
 
   let closeGrpc: ((graceMs: number) => Promise<void>) | undefined;
   if (config.grpcAddr) {
@@ -38,7 +40,7 @@ export async function startAgentServer(
   return {
     ttrpc,
     addresses: [
-      formatAddress(config.serverAddr),
+      ...config.serverAddr.map(formatAddress),
       ...(config.grpcAddr ? [formatAddress(config.grpcAddr)] : []),
     ],
     async close(graceMs) {

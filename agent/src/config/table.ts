@@ -21,13 +21,13 @@ const setting = <T>(s: Setting<T>): Setting<T> => s;
 const SERVER_SCHEMES = ["vsock", "unix", "tcp", "serial"] as const;
 
 export const settings = {
-  serverAddr: setting<Address>({
+  serverAddr: setting<Address[]>({
     cmdline: "agent.server_addr",
     env: "KATA_AGENT_SERVER_ADDR",
     toml: "server_addr",
-    default: { scheme: "vsock", cid: 0xffffffff, port: 1024 },
-    parse: v.address(...SERVER_SCHEMES),
-    help: "ttrpc listen address: vsock://-1:1024, unix://path, unix://@name, tcp://host:port or serial://port-name",
+    default: [{ scheme: "vsock", cid: 0xffffffff, port: 1024 }],
+    parse: v.addressList(...SERVER_SCHEMES),
+    help: "ttrpc listen address: vsock://-1:1024, unix://path, unix://@name, tcp://host:port or serial://port-name; several may be given, comma-separated",
   }),
   grpcAddr: setting<Address | undefined>({
     cmdline: "agent.grpc_addr",

@@ -104,3 +104,16 @@ export function stringList(raw: RawValue): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/** One address or several, comma-separated (the agent listens on each). */
+export function addressList(...schemes: Scheme[]) {
+  const one = address(...schemes);
+  return (raw: RawValue): Address[] => {
+    const parts = text(raw)
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (!parts.length) throw new ValueError("expected at least one address");
+    return parts.map((p) => one(p));
+  };
+}

@@ -4,8 +4,6 @@ import { type Status, StatusSchema } from "../../gen/ttrpc/ttrpc_pb.js";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 
-export const OK_STATUS: Status = create(StatusSchema, { code: Code.OK });
-
 export function toStatus(err: AgentError): Status {
   return create(StatusSchema, { code: err.code, message: err.message });
 }

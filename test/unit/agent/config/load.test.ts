@@ -26,7 +26,7 @@ describe("kernel command line", () => {
 describe("configuration sources and precedence", () => {
   it("uses upstream defaults with an empty command line", () => {
     const { config, warnings } = loadConfig({ cmdline: "", env: {} });
-    expect(config.serverAddr).toEqual({ scheme: "vsock", cid: 0xffffffff, port: 1024 });
+    expect(config.serverAddr).toEqual([{ scheme: "vsock", cid: 0xffffffff, port: 1024 }]);
     expect(config.logLevel).toBe("info");
     expect(config.hotplugTimeoutMs).toBe(3000);
     expect(config.grpcAddr).toBeUndefined();
@@ -40,11 +40,22 @@ describe("configuration sources and precedence", () => {
       env: { KATA_AGENT_LOG_LEVEL: "warning", KATA_AGENT_GRPC_ADDR: "tcp://127.0.0.1:5000" },
     });
     expect(config.logLevel).toBe("warn");
-    expect(config.serverAddr).toEqual({ scheme: "unix", path: "/run/a.sock", abstract: false });
+    expect(config.serverAddr).toEqual([{ scheme: "unix", path: "/run/a.sock", abstract: false }]);
     expect(config.grpcAddr).toEqual({ scheme: "tcp", host: "127.0.0.1", port: 5000 });
     expect(config.hotplugTimeoutMs).toBe(10_000);
     expect(config.debugConsole).toBe(true);
     expect(config.tracing).toBe(false);
+  });
+
+  it("listens on several addresses given comma-separated", () => {
+    const { config } = loadConfig({
+      cmdline: "agent.server_addr=serial://agent.channel.0,vsock://-1:1024",
+      env: {},
+    });
+    expect(config.serverAddr).toEqual([
+      { scheme: "serial", name: "agent.channel.0" },
+      { scheme: "vsock", cid: 0xffffffff, port: 1024 },
+    ]);
   });
 
   it("turns cgroup v2 on from either spelling", () => {
@@ -66,7 +77,7 @@ describe("configuration sources and precedence", () => {
     });
     expect(sources).toEqual(["toml:/etc/agent.toml"]);
     expect(config.logLevel).toBe("debug");
-    expect(config.serverAddr).toEqual({ scheme: "tcp", host: "127.0.0.1", port: 9000 });
+    expect(config.serverAddr).toEqual([{ scheme: "tcp", host: "127.0.0.1", port: 9000 }]);
     expect(config.hotplugTimeoutMs).toBe(5500);
   });
 

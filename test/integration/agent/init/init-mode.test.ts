@@ -1,0 +1,72 @@
+// The agent as PID 1, in its own PID, mount and UTS namespaces (so the host is untouched):
+// it mounts the early filesystems itself, serves the API, and powers "the VM" off at the end,
+// which inside a PID namespace ends the namespace.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { AgentService } from "../../../../agent/gen/agent_pb.js";
+import { Health } from "../../../../agent/gen/health_pb.js";
+import { parseAddress } from "../../../../agent/src/transport/address.js";
+import { dial } from "../../../../agent/src/transport/dial.js";
+import { serviceClient, TtrpcClient } from "../../../../agent/src/ttrpc/client.js";
+import { agentBundle, repoRoot } from "../../../helpers/agent.js";
+
+describe("agent as init (PID 1)", () => {
+  it("mounts /proc, /sys, /dev, /dev/pts, /run, /tmp and cgroup2, serves, and powers off after DestroySandbox", async () => {
+    // Not under /tmp or /run: the agent mounts fresh tmpfs there, hiding a socket from us.
+    const dir = mkdtempSync(path.join(repoRoot, ".cache", "init-mode-"));
+    const socket = path.join(dir, "agent.sock");
+    const child = execa(
+      "unshare",
+      ["--pid", "--fork", "--mount", "--uts", "--ipc", process.execPath, agentBundle],
+      {
+        env: {
+          KATA_AGENT_SERVER_ADDR: `unix://${socket}`,
+          KATA_AGENT_RUN_DIR: path.join(dir, "run"),
+          KATA_AGENT_LOG_LEVEL: "info",
+        },
+        reject: false,
+        stdin: "ignore",
+      },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const client = new TtrpcClient(
+      await dial(parseAddress(`unix://${socket}`), { timeoutMs: 20_000, retryMs: 50 }),
+    );
+    expect((await serviceClient(client, Health).check({})).status).toBe(1);
+    // /sys and /dev may already hold this very filesystem (same network namespace, devtmpfs).
+    expect(stderr).toMatch(/running as init; mounted \/proc .*\/dev\/pts \/run \/tmp \/sys\/fs\/cgroup/);
+    expect(stderr).not.toContain("could not mount");
+
+    // What PID 1 of the namespace sees: its own mounts, with the expected types.
+    const agentPid = Number(
+      (await execa("pgrep", ["-f", "-n", `${agentBundle}$`], { reject: false })).stdout
+        .trim()
+        .split("\n")
+        .at(-1),
+    );
+    const mounts = readFileSync(`/proc/${agentPid}/mountinfo`, "utf8");
+    for (const [target, type] of [
+      ["/proc", "proc"],
+      ["/dev", "devtmpfs"],
+      ["/dev/pts", "devpts"],
+      ["/run", "tmpfs"],
+      ["/sys/fs/cgroup", "cgroup2"],
+    ] as const) {
+      expect(mounts).toMatch(new RegExp(` ${target.replace(/\//g, "\\/")} .* - ${type} `));
+    }
+    expect(readFileSync(`/proc/${agentPid}/status`, "utf8")).toMatch(/^NSpid:\s+\d+\s+1$/m);
+
+    await serviceClient(client, AgentService).destroySandbox({});
+    const result = await child;
+    // reboot(2) from PID 1 of a PID namespace ends the namespace (its init gets SIGINT).
+    expect(result.exitCode === 0 || result.signal === "SIGINT" || result.exitCode === 130).toBe(true);
+    expect(stderr).toContain('"msg":"powering off"');
+    client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
