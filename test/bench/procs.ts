@@ -1,7 +1,6 @@
 // Process helpers shared by bench sections: start a server and wait until it answers, read
 // memory figures from /proc, take medians.
 import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -31,16 +30,4 @@ export function median(values: number[]): number {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * The node flags the guest image starts the agent with, read from the wrapper script in
- * rootfs/common, so the bench measures exactly what ships.
- */
-export function shippedNodeFlags(): string[] {
-  const wrapper = readFileSync(path.join(repoRoot, "rootfs/common/usr/bin/kata-agent"), "utf8");
-  const exec = wrapper.split("\n").find((l) => /^\s*exec\s+\S*node\b/.test(l));
-  if (!exec) throw new Error("rootfs/common/usr/bin/kata-agent has no 'exec node ...' line");
-  return exec
-    .trim()
-    .split(/\s+/)
-    .filter((w) => w.startsWith("--"));
-}
+export { shippedNodeFlags } from "../helpers/agent.js";

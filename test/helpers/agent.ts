@@ -1,6 +1,6 @@
 // Runs the bundled agent as a host process on a Unix socket, as upstream's agent API tests do,
 // and connects a typed ttrpc client to it. Every test talks to the real agent binary.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,20 @@ import { type ServiceClient, serviceClient, TtrpcClient } from "../../agent/src/
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const agentBundle = path.join(repoRoot, "agent/dist/kata-agent.mjs");
 export const ctlBundle = path.join(repoRoot, "agent/dist/kata-agent-ctl.mjs");
+
+/**
+ * The node flags the guest image starts the agent with, read from the wrapper script in
+ * rootfs/common, so tests and the bench run exactly what ships.
+ */
+export function shippedNodeFlags(): string[] {
+  const wrapper = readFileSync(path.join(repoRoot, "rootfs/common/usr/bin/kata-agent"), "utf8");
+  const exec = wrapper.split("\n").find((l) => /^\s*exec\s+\S*node\b/.test(l));
+  if (!exec) throw new Error("rootfs/common/usr/bin/kata-agent has no 'exec node ...' line");
+  return exec
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.startsWith("--"));
+}
 
 export interface AgentOptions {
   /** Extra environment (KATA_AGENT_*). */
@@ -52,7 +66,15 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   const address = `unix://${socketPath}`;
   const cmdlineFile = path.join(dir, "cmdline");
   writeFileSync(cmdlineFile, options.cmdline ?? "");
-  const command = [process.execPath, agentBundle, "--cmdline", cmdlineFile, ...(options.args ?? [])];
+  // Exactly as the guest image starts it: the same node flags as its wrapper script.
+  const command = [
+    process.execPath,
+    ...shippedNodeFlags(),
+    agentBundle,
+    "--cmdline",
+    cmdlineFile,
+    ...(options.args ?? []),
+  ];
   const [file, ...args] = options.netns ? ["ip", "netns", "exec", options.netns, ...command] : command;
   const child = execa(file!, args, {
     env: {

@@ -124,7 +124,7 @@ export class ContainerManager {
     if (req.sandboxPidns && !this.namespaceHolder() && this.registry.size) {
       throw new AgentError(
         Code.FailedPrecondition,
-        "sandbox_pidns requested but the sandbox has no PID namespace yet",
+        "sandbox_pidns requested but the sandbox has no PID namespace: its containers have all exited",
       );
     }
     const runtime = await this.ociRuntime();

@@ -2,12 +2,12 @@
 // hostname and DNS configuration, the guest hooks, and which container owns the namespaces.
 import { accessSync, constants, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import type { CreateSandboxRequest } from "../../gen/agent_pb.js";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 import type { Logger } from "../log.js";
 import { native } from "../native/index.js";
+import { execa } from "../util/exec.js";
 import type { HookName, RuntimeHook } from "./runtime-spec.js";
 
 export interface GuestHooks {

@@ -16,12 +16,14 @@ import { AgentError } from "../core/error.js";
 import { type Address, AddressError, parseAddress } from "../transport/address.js";
 import { DialError, dial } from "../transport/dial.js";
 import { TtrpcClient } from "../ttrpc/client.js";
+import { runBridge } from "./bridge.js";
 import { findMethod, kebab, type Method, methods } from "./methods.js";
 import { buildRequest, flagFields, flagName, readJsonArgument, UsageError } from "./request.js";
 
 const USAGE = `Usage: kata-agent-ctl [--addr ADDR] [--timeout DURATION] <RPC> [REQUEST] [--field VALUE ...]
        kata-agent-ctl list
        kata-agent-ctl <RPC> --help
+       kata-agent-ctl bridge --listen ADDR --connect ADDR
 
 Calls one Kata agent RPC over ttrpc and prints the reply as JSON.
 
@@ -63,6 +65,7 @@ export async function main(argv: string[], io = defaultIo()): Promise<number> {
     io.out(USAGE);
     return options.help ? 0 : 2;
   }
+  if (command === "bridge") return bridgeCommand(options, io);
   if (command === "list") {
     io.out(`${methods.map((m) => `${m.service.typeName}.${m.desc.name}`).join("\n")}\n`);
     return 0;
@@ -117,6 +120,25 @@ export async function main(argv: string[], io = defaultIo()): Promise<number> {
     return 1;
   } finally {
     client?.close();
+  }
+}
+
+/** `bridge --listen serial://agent.vsock.0 --connect vsock://1:1024`: relays connections. */
+async function bridgeCommand(options: Options, io: Io): Promise<number> {
+  const listenAt = options.fields.get("listen")?.at(-1);
+  const connectTo = options.fields.get("connect")?.at(-1);
+  if (options.help || !listenAt || !connectTo) {
+    io.out(
+      "Usage: kata-agent-ctl bridge --listen ADDR --connect ADDR\n\nRelays every connection accepted on --listen to --connect (e.g. serial://agent.vsock.0 to vsock://1:1024).\n",
+    );
+    return options.help ? 0 : 2;
+  }
+  try {
+    await runBridge(parseAddress(listenAt), parseAddress(connectTo), (line) => io.err(`${line}\n`));
+    return 0;
+  } catch (err) {
+    io.err(`kata-agent-ctl: bridge: ${(err as Error).message}\n`);
+    return 1;
   }
 }
 

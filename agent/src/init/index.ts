@@ -2,9 +2,9 @@
 // console, set the hostname and PATH, bring up loopback; and at the end, power the VM off,
 // because PID 1 must never simply exit (the kernel would panic).
 import { readFileSync } from "node:fs";
-import { execa } from "execa";
 import type { Logger } from "../log.js";
 import { native } from "../native/index.js";
+import { execa } from "../util/exec.js";
 import { mountEarlyFilesystems } from "./mounts.js";
 
 export const isInit = () => process.pid === 1;

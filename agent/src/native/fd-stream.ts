@@ -27,12 +27,14 @@ function binding(): PipeWrap {
     // process.binding is deprecated (DEP0111; it warns under --pending-deprecation) and absent from
     // @types/node, hence the cast. Silence only this call: later callers still get their warning.
     const legacy = process as unknown as { binding(name: "pipe_wrap"): PipeWrap };
+    // Under `node --no-deprecation` the property is read-only (and warnings are off anyway).
+    const writable = Object.getOwnPropertyDescriptor(process, "noDeprecation")?.writable !== false;
     const saved = process.noDeprecation;
-    process.noDeprecation = true;
+    if (writable) process.noDeprecation = true;
     try {
       pipeWrap = legacy.binding("pipe_wrap");
     } finally {
-      process.noDeprecation = saved;
+      if (writable) process.noDeprecation = saved;
     }
   }
   return pipeWrap;

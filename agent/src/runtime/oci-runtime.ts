@@ -1,10 +1,12 @@
 // The OCI runtime (crun or runc) driven through execa: one typed method per command. The
 // runtime writes its own messages to a log file (--log, JSON), because the container's stdio
 // is handed straight through to the container; failures carry the runtime's message.
+import { readFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
-import { execa, type Options } from "execa";
+import type { Options } from "execa";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
+import { execa, spawn } from "../util/exec.js";
 import { findExecutable } from "./find.js";
 
 export type RuntimeFlavour = "crun" | "runc";
@@ -58,6 +60,9 @@ export class OciRuntime {
   ): Promise<number> {
     const args = ["create", "--bundle", bundle, "--pid-file", options.pidFile];
     if (options.consoleSocket) args.push("--console-socket", options.consoleSocket);
+    // pivot_root(2) cannot leave the initial ramfs: from an initrd guest the runtime must
+    // move the container's root into place instead (as Kata's agent does there).
+    if (rootIsInitramfs()) args.push("--no-pivot");
     await this.run([...args, id], {
       io,
       logFile: `${bundle}/runtime.log`,
@@ -136,7 +141,7 @@ export class OciRuntime {
       timeout: 60_000,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     };
-    const child = execa(
+    const { subprocess: child } = await spawn(
       this.path,
       ["--root", this.stateDir, "--log", options.logFile, "--log-format", "json", ...args],
       execOptions,
@@ -153,6 +158,23 @@ export class OciRuntime {
         : `exited with ${result.exitCode}`;
     throw new AgentError(Code.Internal, `${this.flavour} failed to ${options.what}: ${message || why}`);
   }
+}
+
+let initramfs: boolean | undefined;
+
+/** Whether / is the kernel's initial ramfs (an initrd guest never switches root). */
+export function rootIsInitramfs(mountinfo = "/proc/self/mountinfo"): boolean {
+  if (initramfs !== undefined) return initramfs;
+  try {
+    const root = readFileSync(mountinfo, "utf8")
+      .split("\n")
+      .find((line) => line.split(" ")[4] === "/");
+    const fstype = root?.split(" - ")[1]?.split(" ")[0];
+    initramfs = fstype === "rootfs";
+  } catch {
+    initramfs = false;
+  }
+  return initramfs;
 }
 
 function resolveRuntime(choice: string): string {

@@ -58,7 +58,8 @@ export async function listenSerial(
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       wake = resolve;
-      setTimeout(resolve, ms).unref();
+      // Not unref()ed: like any listener, a waiting serial port keeps the process alive.
+      setTimeout(resolve, ms);
     });
 
   const serve = async () => {

@@ -1,4 +1,5 @@
 // The registry of kata-build commands: adding a command is one file and one line here.
+import { bootCommand } from "./boot.js";
 import type { Command } from "./command.js";
 import { imageCommand } from "./image.js";
 import { initrdCommand } from "./initrd.js";
@@ -10,4 +11,5 @@ export const commands: Command[] = [
   imageCommand as unknown as Command,
   initrdCommand as unknown as Command,
   kernelCommand as unknown as Command,
+  bootCommand as unknown as Command,
 ];

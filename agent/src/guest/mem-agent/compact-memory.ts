@@ -1,7 +1,7 @@
 // The one external program the mem-agent runs: a shell that writes 1 to
 // /proc/sys/vm/compact_memory. The write blocks for as long as the kernel compacts, and only a
 // killed writer stops it early, so it cannot be done from the agent's own threads.
-import { execa } from "execa";
+import { execa } from "../../util/exec.js";
 
 export interface CompactionRun {
   /** "done", or why it was stopped. */

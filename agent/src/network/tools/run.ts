@@ -1,9 +1,10 @@
 // How the network manager runs iproute2 and iptables: execa with reject:false, so each tool
 // module returns a typed result and its caller branches on exitCode / isCanceled / timedOut.
 // stderr is only ever shown to the caller, never parsed.
-import { execa } from "execa";
+
 import { Code } from "../../core/code.js";
 import { AgentError } from "../../core/error.js";
+import { execa } from "../../util/exec.js";
 
 export interface RunOptions {
   /** The handler's signal: a cancelled or expired RPC terminates the tool. */

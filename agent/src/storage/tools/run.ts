@@ -1,6 +1,6 @@
 // The one way storage runs an external program: execa with reject:false, so each tool module
 // returns a typed result and its caller branches on exitCode / timedOut / isCanceled.
-import { execa } from "execa";
+import { execa } from "../../util/exec.js";
 
 export interface ToolOptions {
   /** Milliseconds before the program is terminated. */

@@ -1,0 +1,168 @@
+// What the boot check does through the agent once the guest is up, in the Kata runtime's
+// order: Health.Check, CreateSandbox with the shared filesystem, a container that prints
+// where it runs (its output streamed to the terminal), WaitProcess, an exec into a second,
+// long-running container, RemoveContainer, DestroySandbox (which powers the guest off).
+import { AgentService } from "../../../agent/gen/agent_pb.js";
+import { Health } from "../../../agent/gen/health_pb.js";
+import { type ServiceClient, serviceClient, type TtrpcClient } from "../../../agent/src/ttrpc/client.js";
+import { bootCheckSpec } from "./spec.js";
+
+/** Where the runtime puts the shared filesystem in the guest, and so the agent mounts it. */
+export const GUEST_SHARED = "/run/kata-containers/shared/containers";
+
+export interface ScenarioResult {
+  /** What the first container printed, stdout and stderr. */
+  output: string;
+  exitCode: number;
+  execOutput: string;
+  execExitCode: number;
+  /** ms from the first container's CreateContainer to its exit. */
+  containerMs: number;
+  /** performance.now() when WaitProcess returned the first container's exit status. */
+  containerExitAt: number;
+  steps: { name: string; ms: number }[];
+}
+
+export async function runScenario(
+  client: TtrpcClient,
+  options: {
+    sandboxId: string;
+    print: (text: string) => void;
+    say: (line: string) => void;
+    /** Runs before DestroySandbox (e.g. an interactive shell in the long-running container). */
+    beforeDestroy?: () => Promise<void>;
+    /** Called right before DestroySandbox is sent. */
+    onDestroy?: () => void;
+  },
+): Promise<ScenarioResult> {
+  const agent = serviceClient(client, AgentService);
+  const steps: { name: string; ms: number }[] = [];
+  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const value = await run();
+    steps.push({ name, ms: Math.round(performance.now() - t0) });
+    options.say(`  ${name} (${steps.at(-1)!.ms} ms)`);
+    return value;
+  };
+  const timeouts = { timeoutMs: 60_000 };
+  await step("Health.Check", () => serviceClient(client, Health).check({}, { timeoutMs: 30_000 }));
+  await step("CreateSandbox (9p shared filesystem)", () =>
+    agent.createSandbox(
+      {
+        sandboxId: options.sandboxId,
+        hostname: "kata-boot-check",
+        dns: ["nameserver 127.0.0.1"],
+        storages: [
+          {
+            driver: "9p",
+            source: "kataShared",
+            fstype: "9p",
+            mountPoint: GUEST_SHARED,
+            options: ["trans=virtio,version=9p2000.L,cache=mmap", "nodev", "msize=512000"],
+          },
+        ],
+      },
+      timeouts,
+    ),
+  );
+
+  // The long-running container comes first, as the pause container does in a pod: its
+  // namespaces are the sandbox's, and the next container joins its PID namespace.
+  const web = "long-running";
+  const hello = "hello";
+  const rootPath = `${GUEST_SHARED}/${hello}/rootfs`;
+  await step("CreateContainer long-running", () =>
+    agent.createContainer(
+      {
+        containerId: web,
+        execId: web,
+        OCI: bootCheckSpec({ rootPath, args: ["sleep", "3600"], hostname: "kata-boot-check" }),
+      },
+      timeouts,
+    ),
+  );
+  await step("StartContainer long-running", () => agent.startContainer({ containerId: web }, timeouts));
+
+  const t0 = performance.now();
+  await step("CreateContainer hello", () =>
+    agent.createContainer(
+      {
+        containerId: hello,
+        execId: hello,
+        sandboxPidns: true,
+        OCI: bootCheckSpec({
+          rootPath,
+          args: ["sh", "-c", "uname -a; cat /etc/os-release; id"],
+          hostname: "kata-boot-check",
+        }),
+      },
+      timeouts,
+    ),
+  );
+  await step("StartContainer hello", () => agent.startContainer({ containerId: hello }, timeouts));
+  const [stdout, stderr] = await step("ReadStdout/ReadStderr to EOF", () =>
+    Promise.all([
+      drain(agent, hello, hello, "stdout", options.print),
+      drain(agent, hello, hello, "stderr", options.print),
+    ]),
+  );
+  const { status } = await step("WaitProcess hello", () =>
+    agent.waitProcess({ containerId: hello, execId: hello }),
+  );
+  const containerExitAt = performance.now();
+  const containerMs = Math.round(containerExitAt - t0);
+
+  await step("ExecProcess into long-running", () =>
+    agent.execProcess(
+      {
+        containerId: web,
+        execId: "exec1",
+        process: bootCheckSpec({
+          rootPath: "",
+          args: ["sh", "-c", "echo exec into $(hostname): pid $$, $(ps | wc -l) processes visible"],
+          hostname: "",
+        }).Process,
+      },
+      timeouts,
+    ),
+  );
+  const execOutput = await drain(agent, web, "exec1", "stdout", options.print);
+  const exec = await step("WaitProcess exec", () => agent.waitProcess({ containerId: web, execId: "exec1" }));
+  await options.beforeDestroy?.();
+  for (const id of [hello, web]) {
+    await step(`SignalProcess ${id} (SIGKILL all)`, () =>
+      agent.signalProcess({ containerId: id, execId: "", signal: 9 }, timeouts),
+    );
+    await step(`RemoveContainer ${id}`, () => agent.removeContainer({ containerId: id }, timeouts));
+  }
+  options.onDestroy?.();
+  await step("DestroySandbox", () => agent.destroySandbox({}, timeouts));
+  return {
+    output: stdout + stderr,
+    exitCode: status,
+    execOutput,
+    execExitCode: exec.status,
+    containerMs,
+    containerExitAt,
+    steps,
+  };
+}
+
+/** Reads a stream to EOF as the runtime does (32 KiB calls), passing it on as it comes. */
+async function drain(
+  agent: ServiceClient<typeof AgentService>,
+  containerId: string,
+  execId: string,
+  which: "stdout" | "stderr",
+  print: (text: string) => void,
+): Promise<string> {
+  let text = "";
+  for (;;) {
+    const req = { containerId, execId, len: 32768 };
+    const { data } = which === "stdout" ? await agent.readStdout(req) : await agent.readStderr(req);
+    if (data.length === 0) return text;
+    const chunk = Buffer.from(data).toString("utf8");
+    text += chunk;
+    print(chunk);
+  }
+}
