@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { benchAgentRpc } from "./agent-rpc.js";
 import { benchContainers } from "./containers.js";
+import { benchBoot, benchKernel } from "./guest.js";
 import { renderSection, type Section } from "./report.js";
 
 const sections: Record<string, (quick: boolean) => Promise<Section>> = {
@@ -16,6 +17,8 @@ const sections: Record<string, (quick: boolean) => Promise<Section>> = {
       alive: quick ? 10 : 100,
       bytes: quick ? 64e6 : 512e6,
     }),
+  kernel: () => benchKernel(),
+  boot: (quick) => benchBoot(quick ? 1 : 3),
 };
 
 export async function main(argv: string[]): Promise<number> {

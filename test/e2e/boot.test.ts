@@ -1,0 +1,95 @@
+// The main job end to end: our kvm kernel and our agent-as-init Debian guest, booted under
+// QEMU TCG as an initrd (vmlinux through its PVH entry) and as a dm-verity disk image
+// (bzImage, virtio-blk root, no initramfs); the agent reached over virtio-serial and, through
+// the in-guest bridge, over its real AF_VSOCK listener (vsock loopback); containers run like
+// the Kata runtime runs them. Kernel and guest come from the build cache when unchanged.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureGuest, type Guest } from "../../builder/src/boot/guest.js";
+import { type BootForm, bootCheck } from "../../builder/src/boot/index.js";
+import { defaultCacheDir } from "../../builder/src/kernel/context.js";
+import { ensureKernel, type KernelArtifacts } from "../../builder/src/kernel/pipeline.js";
+import { smokeBoot } from "../../builder/src/kernel/smoke/boot.js";
+import { dataDir, defaultAgentDir } from "../../builder/src/util/paths.js";
+import { Progress } from "../../builder/src/util/progress.js";
+
+const progress = new Progress({ write: (line) => process.stderr.write(`${line}\n`), heartbeatSeconds: 60 });
+let kernel: KernelArtifacts;
+let guest: Guest;
+let work: string;
+
+beforeAll(async () => {
+  const cacheDir = defaultCacheDir();
+  kernel = await ensureKernel({
+    hypervisor: "kvm",
+    arch: "x86_64",
+    source: "/usr/src/linux-source-6.1.tar.xz",
+    cacheDir,
+    progress,
+  });
+  guest = await ensureGuest({
+    distro: "debian",
+    agentDir: defaultAgentDir(),
+    dataDir: dataDir(),
+    cacheDir,
+    progress,
+  });
+  work = mkdtempSync(path.join(tmpdir(), "e2e-boot-"));
+}, 40 * 60_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe.each([
+  { form: "initrd" as BootForm, image: "vmlinux" as const },
+  { form: "image" as BootForm, image: "bzImage" as const },
+])("booting the $form ($image)", ({ form, image }) => {
+  it("runs containers through the agent over virtio-serial and vsock, then powers off", async () => {
+    let printed = "";
+    const report = await bootCheck({
+      form,
+      kernel: kernel[image],
+      guest,
+      workDir: work,
+      progress,
+      timeoutSeconds: 300,
+      print: (text) => {
+        printed += text;
+      },
+    });
+    const { scenario } = report;
+    // The container ran in our guest kernel and saw the guest's OS release, as root.
+    expect(scenario.exitCode).toBe(0);
+    expect(scenario.output).toMatch(/^Linux kata-boot-check 6\.1\.\d+-kata .* x86_64/m);
+    expect(scenario.output).toContain("ID=debian");
+    expect(scenario.output).toContain("uid=0(root) gid=0(root)");
+    expect(printed).toBe(scenario.output + scenario.execOutput);
+    // The exec joined the long-running container and saw its processes.
+    expect(scenario.execExitCode).toBe(0);
+    expect(scenario.execOutput).toMatch(/^exec into kata-boot-check: pid \d+, \d+ processes visible/);
+    // The agent's vsock listener answered through the bridge (AF_VSOCK over vsock loopback).
+    const console = readFileSync(report.consoleLog, "utf8");
+    expect(console).toMatch(/bridge: agent\.vsock\.0#1 -> vsock:\/\/1:1024/);
+    expect(console).toMatch(/"addresses":\["serial:\/\/agent\.channel\.0","vsock:\/\/-1:1024"\]/);
+    if (form === "image") {
+      // Root is the dm-verity device the kernel opened from dm-mod.create=, no initramfs.
+      expect(console).toMatch(/Kernel command line: .*dm-mod\.create=.*root=\/dev\/dm-0/);
+      expect(console).not.toContain("rdinit=");
+    }
+    // Each phase was timed.
+    for (const ms of [report.qemuToKernelMs, report.kernelToAgentMs, report.agentToContainerExitMs]) {
+      expect(ms).toBeGreaterThan(0);
+    }
+    expect(report.scenario.steps.map((s) => s.name)).toContain("DestroySandbox");
+  });
+});
+
+describe("the same kernel booting busybox", () => {
+  it("reaches a busybox /init (the baseline the agent's boot time is compared with)", async () => {
+    const baseline = await smokeBoot({ kernel: kernel.bzImage, progress });
+    expect(baseline.markerSeconds).toBeGreaterThan(0);
+  });
+});
