@@ -1,17 +1,43 @@
 // One Debian root filesystem shared by every builder test file (and across runs): built with
 // the real mmdebstrap the first time, then reused while its inputs (package lists, common
-// files, agent bundle) are unchanged. Test files running in parallel wait on a lock.
+// files, agent bundle, the builder's code) are unchanged. Test files running in parallel wait
+// on a lock. The package cache (.debs, lists, base trees) makes a rebuild take seconds.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { buildRootfs } from "../../builder/src/build/rootfs.js";
+import { buildRootfs, type RootfsConfig } from "../../builder/src/build/rootfs.js";
 import { dataDir } from "../../builder/src/util/paths.js";
 import { Progress } from "../../builder/src/util/progress.js";
 import { agentDir, ensureAgentBuilt, repo } from "./builder-agent.js";
 
 export const EPOCH = 1700000000;
 export const cacheRoot = join(repo, ".cache", "test-builder");
+/** The package cache every builder test shares (.debs, package lists, base trees). */
+export const packageCache = join(cacheRoot, "packages");
+
+/** The configuration the shared root is built with (tests vary `out` and `cache`). */
+export function debianConfig(
+  out: string,
+  init: "systemd" | "agent" = "systemd",
+  over: Partial<RootfsConfig> = {},
+): RootfsConfig {
+  return {
+    distro: "debian",
+    init,
+    out,
+    name: "rootfs",
+    data: dataDir(),
+    cache: packageCache,
+    agentDir,
+    repoGpgcheck: true,
+    tar: true,
+    keepPackageDb: false,
+    extraPackages: [],
+    epoch: EPOCH,
+    ...over,
+  };
+}
 
 function hashTree(path: string, h: ReturnType<typeof createHash>): void {
   const st = statSync(path);
@@ -37,6 +63,10 @@ export async function debianRootfs(init: "systemd" | "agent" = "systemd"): Promi
   const h = createHash("sha256").update(init);
   for (const d of ["common", "debian"]) hashTree(join(dataDir(), d), h);
   hashTree(join(agentDir, "dist"), h);
+  // The builder code that makes the root too: with the base-tree cache a rebuild takes seconds.
+  for (const d of ["build", "distro", "formats", "stages", "tools", "util"]) {
+    hashTree(join(repo, "builder", "src", d), h);
+  }
   const key = h.digest("hex").slice(0, 16);
   const out = join(cacheRoot, `debian-${init}-${key}`);
   const done = join(out, "rootfs.manifest.json");
@@ -57,24 +87,17 @@ export async function debianRootfs(init: "systemd" | "agent" = "systemd"): Promi
       if (!existsSync(done)) {
         const started = Date.now();
         await buildRootfs(
-          {
-            distro: "debian",
-            init,
-            out,
-            name: "rootfs",
-            data: dataDir(),
-            cache: join(cacheRoot, "packages"),
-            agentDir,
-            repoGpgcheck: true,
-            tar: true,
-            keepPackageDb: false,
-            extraPackages: [],
-            epoch: EPOCH,
-          },
+          debianConfig(out, init),
           new Progress({ write: (line) => process.stderr.write(`[debian rootfs] ${line}\n`) }),
         );
         buildSeconds = (Date.now() - started) / 1000;
         writeFileSync(join(cacheRoot, `debian-${init}.seconds`), String(buildSeconds));
+        // Roots built from earlier inputs are of no further use (about 400 MB each).
+        for (const name of readdirSync(cacheRoot)) {
+          if (name.startsWith(`debian-${init}-`) && name !== `debian-${init}-${key}`) {
+            rmSync(join(cacheRoot, name), { recursive: true, force: true });
+          }
+        }
       }
     } finally {
       rmSync(lock, { recursive: true, force: true });

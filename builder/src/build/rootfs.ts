@@ -34,6 +34,8 @@ export interface RootfsConfig {
   keepPackageDb: boolean;
   extraPackages: string[];
   epoch: number;
+  /** Refresh package metadata and install afresh instead of reusing a cached base tree. */
+  refresh?: boolean;
 }
 
 export interface RootfsResult {
@@ -64,6 +66,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
             gpgKey: config.gpgKey,
             repoGpgcheck: config.repoGpgcheck,
             variant: config.variant,
+            refresh: config.refresh === true,
           },
           config.init,
           config.extraPackages,
@@ -75,7 +78,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
     await step("Configure init", () => configureInit(ctx, config.data, root, config.init));
     await step("Make SBOM", () => makeSbom(ctx, distro, root, config.name));
     await step("Strip root filesystem", () =>
-      stripRootfs(ctx, config.data, root, distro.packageDbPaths, config.keepPackageDb),
+      stripRootfs(ctx, config.data, distro.name, root, distro.packageDbPaths, config.keepPackageDb),
     );
     ctx.artifacts.unshift(config.name);
     if (config.tar) await step("Make tarball", () => makeTar(ctx, root, `${config.name}.tar`));
@@ -91,6 +94,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
           variant: config.variant,
           extraPackages: config.extraPackages,
           keepPackageDb: config.keepPackageDb,
+          refresh: config.refresh === true,
         },
       }),
     );

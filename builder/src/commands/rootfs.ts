@@ -16,6 +16,11 @@ export const rootfsCommand = defineCommand({
     "and an SPDX 2.3 SBOM (NAME.spdx.json) beside it; with --tar also a deterministic NAME.tar.",
     "Azure Linux uses tdnf (dnf where tdnf is absent) with GPG checks against the Microsoft key;",
     "Debian uses mmdebstrap. Outputs appear only when the whole build succeeded.",
+    "",
+    "Debian builds keep .debs, the package lists (refreshed when older than 6 hours) and the",
+    "bootstrapped base tree in the cache; the tree is reused while every package in it is still",
+    "the version the lists name, so a warm build copies it instead of installing. --refresh",
+    "refreshes the lists now and bootstraps afresh.",
   ].join("\n"),
   options: {
     distro: {
@@ -62,6 +67,10 @@ export const rootfsCommand = defineCommand({
       arg: "DIR",
       help: "package cache shared by builds (default $XDG_CACHE_HOME/kata-build or ~/.cache/kata-build)",
     },
+    refresh: {
+      kind: "boolean",
+      help: "refresh package lists now and install afresh (Debian: no cached base tree)",
+    },
     fromTar: {
       kind: "string",
       arg: "FILE",
@@ -92,6 +101,7 @@ export const rootfsCommand = defineCommand({
         keepPackageDb: values.keepPackageDb === true,
         extraPackages: values.package ?? [],
         epoch: sourceDateEpoch(),
+        refresh: values.refresh === true,
       },
       progress,
     );

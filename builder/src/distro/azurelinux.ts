@@ -164,6 +164,7 @@ export const azurelinux: Distro = {
       `installing ${packages.length} packages with ${req.manager}`,
       "a package that is missing, unsigned, or signed with another key stops the build; check --mirror and --gpg-key",
     );
+    return undefined;
   },
 
   async installedPackages(root) {

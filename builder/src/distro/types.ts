@@ -23,6 +23,10 @@ export interface DistroOptions {
   repoGpgcheck: boolean;
   /** mmdebstrap variant (Debian). */
   variant?: string;
+  /** SOURCE_DATE_EPOCH of the build, handed to the package manager's scripts. */
+  epoch: number;
+  /** Refresh package metadata now and install afresh (no reuse of a cached base tree). */
+  refresh: boolean;
   signal?: AbortSignal;
   progress: Progress;
 }
@@ -35,12 +39,17 @@ export interface SourcesRecord {
   gpg?: { keyFile: string; fingerprints: string[] };
 }
 
+/** What an install records in the manifest (how the packages got there). */
+export interface InstallRecord {
+  [field: string]: unknown;
+}
+
 export interface Distro {
   readonly name: string;
   /** Checks that the repositories answer and writes the package manager's configuration. */
   setup(options: DistroOptions): Promise<SourcesRecord>;
   /** Installs `packages` into `options.root`. */
-  install(options: DistroOptions, packages: readonly string[]): Promise<void>;
+  install(options: DistroOptions, packages: readonly string[]): Promise<InstallRecord | undefined>;
   /** Lists the packages installed in `root` (read from its package database). */
   installedPackages(root: string): Promise<InstalledPackage[]>;
   /** Package database and package-manager state, relative to the root, removed unless kept. */

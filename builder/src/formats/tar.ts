@@ -24,12 +24,25 @@ const tarType: Record<EntryType, tar.Header["type"]> = {
 
 type HeaderArgument = Partial<tar.Header> & Pick<tar.Header, "name">;
 
+const typeBits: Record<TreeEntry["type"], number> = {
+  file: 0o100000,
+  hardlink: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  char: 0o020000,
+  block: 0o060000,
+  fifo: 0o010000,
+  socket: 0o140000,
+};
+
 /** The tar header for one tree entry. Sockets cannot be archived and are skipped by callers. */
 export function tarHeader(entry: TreeEntry, mtime: number): HeaderArgument {
   const header: HeaderArgument = {
     name: entry.path === "" ? "./" : entry.type === "dir" ? `${entry.path}/` : entry.path,
     type: tarType[entry.type],
-    mode: entry.perm,
+    // With the file-type bits: tar-stream takes a mode of 0 for "unset" and writes 0644 (or
+    // 0755), which turned /etc/shadow's 0000 into 0644. Only mode & 0o7777 is written.
+    mode: typeBits[entry.type] | entry.perm,
     uid: entry.uid,
     gid: entry.gid,
     uname: "",

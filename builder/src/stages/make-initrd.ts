@@ -1,6 +1,6 @@
-// Stage: the initrd, a cpio newc archive of the tree written here, compressed with gzip (what
-// the Kata kernel decompresses) or zstd. The kernel runs /init: if the tree has none, one is
-// added pointing straight at the final init (the kernel does not always follow two links).
+// Stage: the initrd, a cpio newc archive of the tree written here, compressed with zstd (the
+// default; the guest kernel has RD_ZSTD) or gzip. The kernel runs /init: if the tree has none,
+// one is added pointing straight at the final init (the kernel does not always follow two links).
 import { createReadStream, createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import type { BuildContext } from "../build/context.js";
 import { type CpioEntry, writeCpio } from "../formats/cpio.js";
-import { zstdCompressor } from "../tools/zstd.js";
+import { zstdCompressor, zstdVersion } from "../tools/zstd.js";
 import { BuildError } from "../util/errors.js";
 import type { Tree, TreeEntry } from "../util/tree.js";
 import { sortEntries } from "../util/tree.js";
@@ -75,9 +75,12 @@ export async function makeInitrd(
     writeCpio(entries, (e) => createReadStream((e as CpioEntry & { source: string }).source)),
   );
   const out = createWriteStream(ctx.staging.path(name));
+  let tool: string | undefined;
   if (compression === "gzip") {
+    tool = `node zlib ${process.versions.zlib}`;
     await pipeline(archive, createGzip({ level }), out);
   } else if (compression === "zstd") {
+    tool = `zstd ${await zstdVersion()}`;
     const zstd = zstdCompressor(level);
     await Promise.all([pipeline(archive, zstd.stdin), pipeline(zstd.stdout, out)]);
     const code = await zstd.done;
@@ -86,5 +89,5 @@ export async function makeInitrd(
     await pipeline(archive, out);
   }
   ctx.artifacts.push(name);
-  ctx.manifest.initrd = { format: "cpio newc", compression, level, entries: entries.length };
+  ctx.manifest.initrd = { format: "cpio newc", compression, level, tool, entries: entries.length };
 }

@@ -1,10 +1,12 @@
 // Stage: remove what a guest never reads: documentation, man pages, locales, caches, logs and
-// (unless kept) the package database.
+// (unless kept) the package database together with the tools only the package manager uses.
+// The lists are data: rootfs/common/strip.txt and rootfs/<distro>/strip.txt always, and
+// rootfs/<distro>/strip-package-manager.txt when the package database goes.
 import { lstat, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildContext } from "../build/context.js";
 import { parseList } from "../distro/package-lists.js";
-import { hostPath } from "../util/in-root.js";
+import { hostPath, resolveInRoot } from "../util/in-root.js";
 
 async function duBytes(path: string): Promise<number> {
   const st = await lstat(path).catch(() => undefined);
@@ -15,28 +17,81 @@ async function duBytes(path: string): Promise<number> {
   return total;
 }
 
+/** Whether `name` matches a pattern segment where `*` stands for any run of characters. */
+export function matchSegment(pattern: string, name: string): boolean {
+  if (!pattern.includes("*")) return pattern === name;
+  const re = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`, "s");
+  return re.test(name);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The in-root paths a pattern names: `*` in a segment matches names in that directory (never
+ * across a `/`), directories on the way are resolved inside the root, results are sorted.
+ */
+export async function expandPattern(root: string, pattern: string): Promise<string[]> {
+  const segments = pattern.split("/").filter(Boolean);
+  let current = [""];
+  for (const segment of segments) {
+    const next: string[] = [];
+    for (const dir of current) {
+      if (!segment.includes("*")) {
+        next.push(`${dir}/${segment}`);
+        continue;
+      }
+      const host = join(root, await resolveInRoot(root, dir || "/"));
+      const names = await readdir(host).catch(() => [] as string[]);
+      for (const name of names.sort()) if (matchSegment(segment, name)) next.push(`${dir}/${name}`);
+    }
+    current = next;
+  }
+  return current.filter((p) => p !== "");
+}
+
+async function readOptionalList(path: string): Promise<string[]> {
+  try {
+    return parseList(await readFile(path, "utf8"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+/** The patterns for one build, in order: common, distribution, then package manager (if not kept). */
+export async function stripPatterns(
+  data: string,
+  distro: string,
+  packageDbPaths: readonly string[],
+  keepPackageDb: boolean,
+): Promise<string[]> {
+  const patterns = parseList(await readFile(join(data, "common", "strip.txt"), "utf8"));
+  patterns.push(...(await readOptionalList(join(data, distro, "strip.txt"))));
+  if (!keepPackageDb) {
+    patterns.push(...packageDbPaths);
+    patterns.push(...(await readOptionalList(join(data, distro, "strip-package-manager.txt"))));
+  }
+  return patterns;
+}
+
 export async function stripRootfs(
   ctx: BuildContext,
   data: string,
+  distro: string,
   root: string,
   packageDbPaths: readonly string[],
   keepPackageDb: boolean,
 ): Promise<void> {
-  const patterns = parseList(await readFile(join(data, "common", "strip.txt"), "utf8"));
-  if (!keepPackageDb) patterns.push(...packageDbPaths);
+  const patterns = await stripPatterns(data, distro, packageDbPaths, keepPackageDb);
   let freed = 0;
   for (const pattern of patterns) {
-    const emptyOnly = pattern.endsWith("/*");
-    const rel = emptyOnly ? pattern.slice(0, -2) : pattern;
-    const path = await hostPath(root, `/${rel}`);
-    const st = await lstat(path).catch(() => undefined);
-    if (!st) continue;
-    if (emptyOnly && st.isDirectory()) {
-      for (const name of await readdir(path)) {
-        freed += await duBytes(join(path, name));
-        await rm(join(path, name), { recursive: true, force: true });
-      }
-    } else {
+    // "dir/*" empties a directory and keeps it; a "*" elsewhere removes what it matches.
+    for (const rel of await expandPattern(root, pattern)) {
+      const path = await hostPath(root, rel);
+      const st = await lstat(path).catch(() => undefined);
+      if (!st) continue;
       freed += await duBytes(path);
       await rm(path, { recursive: true, force: true });
     }
@@ -47,6 +102,6 @@ export async function stripRootfs(
     await rm(varTmp, { recursive: true, force: true });
     await symlink("../tmp", varTmp);
   }
-  ctx.manifest.strip = { freedBytes: freed, packageDbKept: keepPackageDb };
+  ctx.manifest.strip = { freedBytes: freed, packageDbKept: keepPackageDb, patterns: patterns.length };
   ctx.progress.info(`removed ${(freed / 1048576).toFixed(1)} MiB`);
 }

@@ -11,7 +11,12 @@ export interface StreamingTool {
   done: Promise<number | undefined>;
 }
 
-/** A compressor process: write the input to `stdin`, read the frames from `stdout`. */
+/**
+ * A compressor process: write the input to `stdin`, read the frames from `stdout`. zstd's
+ * multi-threaded mode gives the same bytes for any number of worker threads (checked with
+ * zstd 1.5.4: -T1, -T2, -T4 and -T0 agree; only --single-thread differs), so -T0 keeps builds
+ * reproducible across machines with different core counts.
+ */
 export function zstdCompressor(level: number, threads = 0): StreamingTool {
   const file = requireTool("zstd", "compress the initrd with zstd");
   const sub = execa(file, ["-q", "-c", `-${level}`, `-T${threads}`, ...(level > 19 ? ["--ultra"] : [])], {
@@ -23,6 +28,13 @@ export function zstdCompressor(level: number, threads = 0): StreamingTool {
     cleanup: true,
   });
   return { stdin: sub.stdin, stdout: sub.stdout, done: sub.then((r) => r.exitCode) };
+}
+
+/** "1.5.4" from `zstd --version` (recorded in manifests: the output depends on it). */
+export async function zstdVersion(): Promise<string> {
+  const file = requireTool("zstd", "compress the initrd with zstd");
+  const result = await execa(file, ["--version"], { reject: false });
+  return /v(\d+\.\d+\.\d+)/.exec(String(result.stdout))?.[1] ?? "unknown";
 }
 
 /** The decompressed bytes of a zstd file, as a stream. */

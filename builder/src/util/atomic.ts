@@ -15,6 +15,7 @@ function installSignalCleanup(): void {
   handlersInstalled = true;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () => {
+      const cleaned = live.size > 0;
       for (const dir of live) {
         try {
           // Synchronous on purpose: the process is about to exit.
@@ -24,10 +25,20 @@ function installSignalCleanup(): void {
           // best effort
         }
       }
-      process.stderr.write(`\ninterrupted (${signal}); no partial output was left behind\n`);
+      if (cleaned) process.stderr.write(`\ninterrupted (${signal}); no partial output was left behind\n`);
       process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
     });
   }
+}
+
+/** Removes `dir` too if the process is interrupted (a cache entry being written, say). */
+export function trackTemporary(dir: string): void {
+  live.add(dir);
+  installSignalCleanup();
+}
+
+export function untrackTemporary(dir: string): void {
+  live.delete(dir);
 }
 
 export interface Staging {

@@ -1,12 +1,48 @@
 // The Debian flavour for real: mmdebstrap from Debian's archive, the agent laid in, and the
-// distribution's node running the agent bundle inside the root.
+// distribution's node running the agent bundle inside the root; iptables, crun and runc run
+// there too. A warm build copies the cached base tree and gives the same tarball; a cached
+// tree whose packages are out of date is bootstrapped again, to the same bytes.
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type DebianRootfs, debianRootfs } from "../../helpers/builder-debian.js";
+import { buildRootfs } from "../../../builder/src/build/rootfs.js";
+import { Progress } from "../../../builder/src/util/progress.js";
+import { type DebianRootfs, debianConfig, debianRootfs, packageCache } from "../../helpers/builder-debian.js";
 
 let rootfs: DebianRootfs;
+const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
+
+/**
+ * Runs `command` in the root with /proc mounted (crun and runc re-execute through it) and /run
+ * and /tmp on tmpfs as in the guest, so nothing it writes stays in the shared tree.
+ */
+function inRoot(root: string, command: string): string {
+  return execFileSync(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/run" && mount -t tmpfs tmpfs "$0/tmp" && chroot "$0" ${command}`,
+      root,
+    ],
+    { encoding: "utf8", timeout: 60_000 },
+  );
+}
 
 beforeAll(async () => {
   rootfs = await debianRootfs("systemd");
@@ -32,8 +68,17 @@ describe("kata-build rootfs --distro debian", () => {
     expect(existsSync(join(rootfs.root, "usr/lib/kata-agent/kata_native.node"))).toBe(true);
   });
 
-  it("has crun, runc, ip and mkfs.ext4, and no docs, man pages, locales or package database", () => {
-    for (const bin of ["usr/bin/crun", "usr/sbin/runc", "usr/bin/ip", "usr/sbin/mkfs.ext4"]) {
+  it("has crun, runc, ip, iptables and mkfs.ext4, and no docs, man pages, locales or package database", () => {
+    for (const bin of [
+      "usr/bin/crun",
+      "usr/sbin/runc",
+      "usr/bin/ip",
+      "usr/sbin/mkfs.ext4",
+      "usr/sbin/iptables-save",
+      "usr/sbin/iptables-restore",
+      "usr/sbin/ip6tables-save",
+      "usr/sbin/ip6tables-restore",
+    ]) {
       expect(existsSync(join(rootfs.root, bin)), bin).toBe(true);
     }
     for (const gone of ["usr/share/doc", "usr/share/man", "usr/share/locale"]) {
@@ -45,6 +90,36 @@ describe("kata-build rootfs --distro debian", () => {
     expect(readlinkSync(join(rootfs.root, "var/tmp"))).toBe("../tmp");
   });
 
+  it("runs iptables-save/-restore (both address families), crun and runc in the root", () => {
+    expect(inRoot(rootfs.root, "/usr/sbin/iptables-save --version")).toMatch(/^iptables-save v1\.8/);
+    expect(inRoot(rootfs.root, "/usr/sbin/iptables-restore --version")).toMatch(/^iptables-restore v1\.8/);
+    expect(inRoot(rootfs.root, "/usr/sbin/ip6tables-save --version")).toMatch(/^ip6tables-save v1\.8/);
+    expect(inRoot(rootfs.root, "/usr/sbin/ip6tables-restore --version")).toMatch(/^ip6tables-restore v1\.8/);
+    expect(inRoot(rootfs.root, "crun --version")).toMatch(/^crun version /);
+    expect(inRoot(rootfs.root, "runc --version")).toMatch(/^runc version /);
+    // No recommends: iptables' nftables was not installed.
+    expect(existsSync(join(rootfs.root, "usr/sbin/nft"))).toBe(false);
+  });
+
+  it("leaves out what only the package manager used, iconv modules, static libraries and the host's name", () => {
+    for (const gone of [
+      "usr/bin/perl",
+      "usr/bin/dpkg",
+      "usr/bin/debconf",
+      "usr/share/perl5",
+      "usr/lib/x86_64-linux-gnu/perl-base",
+      "usr/lib/x86_64-linux-gnu/gconv",
+      "usr/lib/x86_64-linux-gnu/libcrun.a",
+      "usr/share/nodejs/@types",
+      "etc/hostname",
+    ]) {
+      expect(existsSync(join(rootfs.root, gone)), gone).toBe(false);
+    }
+    // What node needs from /usr/share/nodejs stays (fetch and CommonJS interop).
+    expect(existsSync(join(rootfs.root, "usr/share/nodejs/undici"))).toBe(true);
+    expect(existsSync(join(rootfs.root, "usr/share/nodejs/cjs-module-lexer"))).toBe(true);
+  });
+
   it("starts the agent with systemd: unit, target and wiring", () => {
     const unit = readFileSync(join(rootfs.root, "usr/lib/systemd/system/kata-agent.service"), "utf8");
     expect(unit).toMatch(/^OOMScoreAdjust=-997$/m);
@@ -53,6 +128,7 @@ describe("kata-build rootfs --distro debian", () => {
       readlinkSync(join(rootfs.root, "etc/systemd/system/basic.target.wants/kata-containers.target")),
     ).toBe("/usr/lib/systemd/system/kata-containers.target");
     expect(existsSync(join(rootfs.root, "usr/lib/systemd/system/systemd-journald.service"))).toBe(false);
+    expect(existsSync(join(rootfs.root, "usr/lib/systemd/systemd-networkd"))).toBe(false);
     expect(lstatSync(join(rootfs.root, "etc/resolv.conf")).isFile()).toBe(true);
   });
 
@@ -60,8 +136,9 @@ describe("kata-build rootfs --distro debian", () => {
     const sbom = JSON.parse(readFileSync(join(rootfs.out, "rootfs.spdx.json"), "utf8"));
     expect(sbom.spdxVersion).toBe("SPDX-2.3");
     const names = sbom.packages.map((p: { name: string }) => p.name);
-    for (const n of ["nodejs", "crun", "runc", "iproute2", "e2fsprogs", "systemd"])
+    for (const n of ["nodejs", "crun", "runc", "iproute2", "e2fsprogs", "iptables", "systemd"])
       expect(names).toContain(n);
+    expect(names).not.toContain("nftables");
     expect(sbom.packages[0].externalRefs[0].referenceLocator).toMatch(/^pkg:deb\/debian\//);
     const m = rootfs.manifest as {
       agent: { version: string };
@@ -72,4 +149,61 @@ describe("kata-build rootfs --distro debian", () => {
     expect(tar?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(execFileSync("sha256sum", [rootfs.tar], { encoding: "utf8" }).split(" ")[0]).toBe(tar?.sha256);
   });
+});
+
+describe("kata-build rootfs --distro debian with a warm cache", () => {
+  const quiet = new Progress({ quiet: true });
+  const install = (m: Record<string, unknown>) =>
+    (m.packages as { install: { base: { key: string; reused: boolean }; lists: { refreshed: boolean } } })
+      .install;
+  let first: { tar: string; manifest: Record<string, unknown> };
+
+  it(
+    "copies the cached base tree when nothing changed, giving the same tarball",
+    async () => {
+      const outs = [mkdtempSync(join(tmpdir(), "kb-deb-")), mkdtempSync(join(tmpdir(), "kb-deb-"))];
+      const results = [];
+      for (const out of outs) results.push(await buildRootfs(debianConfig(out), quiet));
+      const second = install(results[1]!.manifest);
+      expect(second.base.reused).toBe(true);
+      expect(second.lists.refreshed).toBe(false);
+      expect(install(results[0]!.manifest).base.key).toBe(second.base.key);
+      expect(sha(join(outs[1]!, "rootfs.tar"))).toBe(sha(join(outs[0]!, "rootfs.tar")));
+      first = { tar: join(outs[0]!, "rootfs.tar"), manifest: results[0]!.manifest };
+      rmSync(outs[1]!, { recursive: true, force: true });
+    },
+    10 * 60_000,
+  );
+
+  it(
+    "bootstraps again when a package in the cached tree is out of date, to the same bytes",
+    async () => {
+      // A copy of the shared cache whose base tree claims an older libc6.
+      const cache = mkdtempSync(join(tmpdir(), "kb-deb-cache-"));
+      execFileSync("cp", ["-a", "--reflink=auto", join(packageCache, "debian"), join(cache, "debian")]);
+      const key = install(first.manifest).base.key;
+      const recordFile = join(cache, "debian", "base", key, "record.json");
+      const record = JSON.parse(readFileSync(recordFile, "utf8"));
+      const libc = record.installed.find((p: { name: string }) => p.name === "libc6");
+      libc.version = "2.36-0";
+      writeFileSync(recordFile, JSON.stringify(record));
+      const lines: string[] = [];
+      const out = mkdtempSync(join(tmpdir(), "kb-deb-"));
+      const result = await buildRootfs(
+        debianConfig(out, "systemd", { cache }),
+        new Progress({ write: (l) => lines.push(l) }),
+      );
+      expect(install(result.manifest).base.reused).toBe(false);
+      expect(lines.join("\n")).toMatch(/out of date \(libc6 2\.36-0 -> /);
+      expect(sha(join(out, "rootfs.tar"))).toBe(sha(first.tar));
+      // The entry was replaced by one that is current again.
+      expect(JSON.parse(readFileSync(recordFile, "utf8")).installed).toContainEqual(
+        expect.objectContaining({ name: "libc6", version: expect.not.stringMatching(/^2\.36-0$/) }),
+      );
+      expect(readdirSync(join(cache, "debian", "base"))).toEqual([key]);
+      rmSync(cache, { recursive: true, force: true });
+      rmSync(out, { recursive: true, force: true });
+    },
+    10 * 60_000,
+  );
 });

@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
@@ -70,6 +71,21 @@ describe("deterministic tar", () => {
     const strip = (t: typeof tree) => t.entries.map((e) => [e.path, e.type, e.size, e.link ?? ""]);
     expect(strip(tree)).toEqual(strip(original));
     expect(readFileSync(join(out, "root", "hard"), "utf8")).toBe("a\n");
+  });
+
+  it("keeps a mode of 0000 (like /etc/shadow's) and a private directory's 0700", async () => {
+    const a = mkdtempSync(join(tmpdir(), "tar-a-"));
+    writeFileSync(join(a, "shadow"), "root:*:19675:0:99999:7:::\n");
+    chmodSync(join(a, "shadow"), 0);
+    mkdirSync(join(a, "private"), { mode: 0o700 });
+    const file = `${a}.tar`;
+    await writeTar(await walkTree(a), file, 1700000000);
+    const listing = execFileSync("tar", ["-tvf", file], { encoding: "utf8" });
+    expect(listing).toMatch(/^---------- .* shadow$/m);
+    expect(listing).toMatch(/^drwx------ .* private\/$/m);
+    const tree = await extractTar(file, join(mkdtempSync(join(tmpdir(), "tar-x-")), "root"));
+    expect(tree.entries.find((e) => e.path === "shadow")?.perm).toBe(0);
+    expect(tree.entries.find((e) => e.path === "private")?.perm).toBe(0o700);
   });
 
   it("refuses members that escape the root, directly or through a symlink", async () => {
