@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Bundles the agent and its ctl into single files under agent/dist/ (what the guest image
-// ships), with the N-API addon copied beside them. Target node18: Debian bookworm's nodejs.
+// Bundles the agent and its ctl into agent/dist/ (what the guest image ships), with the N-API
+// addon copied beside them. Target node18: Debian bookworm's nodejs.
+//  - kata-agent.mjs is code-split: parts needed only later (gRPC, execa) are chunks in
+//    chunks/, loaded on first use, so start-up parses and keeps only what serving needs.
+//  - kata-agent-ctl.mjs is one file, built apart so the agent's chunks carry nothing of the
+//    ctl's (proto3 JSON and the well-known types it needs).
 import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,18 +14,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, "dist");
 rmSync(join(outdir, "chunks"), { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
-await build({
-  entryPoints: {
-    "kata-agent": join(here, "src/kata-agent.ts"),
-    "kata-agent-ctl": join(here, "src/ctl/kata-agent-ctl.ts"),
-  },
+
+const common = {
   outdir,
   outExtension: { ".js": ".mjs" },
   bundle: true,
-  // gRPC (grpc-js) goes to its own chunk, loaded only when agent.grpc_addr is set, so the
-  // agent never parses or keeps its source otherwise.
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
   platform: "node",
   format: "esm",
   target: "node18",
@@ -29,10 +26,30 @@ await build({
   sourcemap: "linked",
   legalComments: "none",
   logLevel: "warning",
-  // CommonJS dependencies (grpc-js) call require(); give the ESM bundle one.
+  // CommonJS dependencies (grpc-js) call require() and may read __dirname; give the ESM
+  // bundle both.
   banner: {
-    js: "import { createRequire as __kataRequire } from 'node:module'; const require = __kataRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __kataRequire } from 'node:module';",
+      "import { fileURLToPath as __kataPath } from 'node:url';",
+      "const require = __kataRequire(import.meta.url);",
+      "const __filename = __kataPath(import.meta.url);",
+      "const __dirname = __kataPath(new URL('.', import.meta.url));",
+    ].join(" "),
   },
+};
+
+await build({
+  ...common,
+  entryPoints: { "kata-agent": join(here, "src/kata-agent.ts") },
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
 });
+await build({
+  ...common,
+  entryPoints: { "kata-agent-ctl": join(here, "src/ctl/kata-agent-ctl.ts") },
+  splitting: false,
+});
+
 const addon = join(here, "native/build/kata_native.node");
 if (existsSync(addon)) copyFileSync(addon, join(outdir, "kata_native.node"));

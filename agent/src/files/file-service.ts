@@ -12,13 +12,14 @@
 // What is not guaranteed: the root path itself is trusted, and a process that can write below the
 // root can still make a copy fail or replace a file after it has been written.
 // Requires /proc (always mounted in the guest).
-import { createHash } from "node:crypto";
+
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, lchown, mkdir, open, rename, statfs, symlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 import type { Logger } from "../log.js";
+import { sha256Hex } from "../util/hash.js";
 import { type CopyFileInput, type CopyPlan, DEFAULT_MAX_FILE_SIZE, planCopy } from "./copy-request.js";
 import { DirHandle, isErrno, UnsafePathError } from "./dir-handle.js";
 import { KeyedLock } from "./keyed-lock.js";
@@ -202,7 +203,7 @@ async function writeAll(file: FileHandle, data: Uint8Array, offset: number): Pro
 
 /** Where the chunks of `name` accumulate: next to it, hidden, stable across requests. */
 export function tempName(name: string): string {
-  return `.kata-copy-${createHash("sha256").update(name).digest("hex").slice(0, 24)}.tmp`;
+  return `.kata-copy-${sha256Hex(name).slice(0, 24)}.tmp`;
 }
 
 /** Filesystem errors become AgentErrors that name the request's path. */

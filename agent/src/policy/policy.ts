@@ -1,8 +1,9 @@
 // A loaded agent policy: rules in order, the first whose RPC list and conditions match decides;
 // when none does, the policy's default decides. See README.md in this directory for the language.
-import { createHash } from "node:crypto";
+
 import { parse as parseToml } from "smol-toml";
 import { AgentService } from "../../gen/agent_pb.js";
+import { sha256Hex } from "../util/hash.js";
 import { PolicyError } from "./errors.js";
 import { inputType } from "./input.js";
 import { isObject, type Json, show } from "./json.js";
@@ -80,7 +81,7 @@ export class Policy {
       names.add(rule.name);
       for (const method of methods) byMethod.set(method, [...(byMethod.get(method) ?? []), rule]);
     });
-    const sha256 = createHash("sha256").update(text).digest("hex");
+    const sha256 = sha256Hex(text);
     return new Policy(doc.default, doc.enforce ?? true, byMethod, rulesSpec.length, sha256);
   }
 

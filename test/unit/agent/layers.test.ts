@@ -32,6 +32,25 @@ const FORBIDDEN: Record<string, string[]> = {
   ...Object.fromEntries(MANAGERS.map((m) => [m, ["rpc", "transport", ...WIRES]])),
 };
 
+/**
+ * Managers may use one another only as declared here (plus core/, util/, native/, log.ts and
+ * the generated code): containers orchestrate processes, the runtime, storage and devices;
+ * storage finds devices and shares CopyFile's safe file handling; the rest stand alone.
+ */
+const MANAGER_DEPS: Record<string, string[]> = {
+  containers: ["processes", "runtime", "storage", "devices"],
+  processes: ["runtime"],
+  storage: ["devices", "files"],
+  runtime: [],
+  devices: [],
+  files: [],
+  network: [],
+  guest: [],
+  policy: [],
+  init: [],
+};
+const ANYONE = ["core", "util", "native", "log.js", "..", "version.js"];
+
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory()
@@ -63,6 +82,20 @@ describe("agent layering", () => {
 
   it("has no import pointing up a layer", () => {
     expect(violations).toEqual([]);
+  });
+
+  it("keeps managers apart except where one is built on another", () => {
+    const crossings: string[] = [];
+    for (const [manager, deps] of Object.entries(MANAGER_DEPS)) {
+      for (const file of sources(path.join(src, manager))) {
+        for (const target of importsOf(file)) {
+          const targetLayer = target.split(path.sep)[0]!;
+          if (targetLayer === manager || ANYONE.includes(targetLayer) || deps.includes(targetLayer)) continue;
+          crossings.push(`${path.relative(src, file)} imports ${target}`);
+        }
+      }
+    }
+    expect(crossings).toEqual([]);
   });
 
   it("would notice one (the check sees the imports it is meant to check)", () => {
