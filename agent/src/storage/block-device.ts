@@ -3,11 +3,11 @@
 import { stat } from "node:fs/promises";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
+import { ensureOk } from "../util/tool.js";
 import { message, mountStorage } from "./common.js";
 import { detectFilesystem } from "./fs-signature.js";
 import type { StorageContext, StorageResult, StorageSpec } from "./handler.js";
 import { isMkfsFstype, MKFS_FSTYPES, mkfs } from "./tools/mkfs.js";
-import { failure } from "./tools/run.js";
 
 /** driver_options entry asking for a filesystem on a blank device ("create_filesystem[=true]"). */
 export function wantsFilesystem(driverOptions: readonly string[]): boolean {
@@ -59,11 +59,8 @@ async function ensureFilesystem(storage: StorageSpec, ctx: StorageContext, devic
     );
   }
   ctx.log.info("formatting blank device", { device, fstype });
-  const result = await mkfs(fstype, device, ctx.signal ? { cancelSignal: ctx.signal } : {});
-  if (!result.ok) {
-    throw new AgentError(
-      Code.Internal,
-      `storage driver "${storage.driver}": formatting ${device} failed: ${failure(result)}`,
-    );
-  }
+  ensureOk(
+    await mkfs(fstype, device, { signal: ctx.signal }),
+    `storage driver "${storage.driver}": formatting ${device} failed`,
+  );
 }

@@ -8,12 +8,12 @@ import { basename, join } from "node:path";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 import type { Logger } from "../log.js";
+import { ensureOk } from "../util/tool.js";
 import { message } from "./common.js";
 import { flagsOfMountinfo, MS } from "./mount-options.js";
 import type { Mounter } from "./mounter.js";
 import { type MountEntry, mountAt } from "./mountinfo.js";
 import { resize2fs } from "./tools/resize2fs.js";
-import { failure } from "./tools/run.js";
 import { xfsGrowfs } from "./tools/xfs-growfs.js";
 
 export interface Usage {
@@ -102,8 +102,8 @@ async function growExt(mount: MountEntry, bytes: bigint, ctx: ResizeContext): Pr
         "which the agent does not have; run it with that capability",
     );
   }
-  const result = await resize2fs(mount.source, bytes === 0n ? undefined : bytes, toolOptions(ctx));
-  if (!result.ok) throw new AgentError(Code.Internal, `ResizeVolume: ${failure(result)}`);
+  const result = await resize2fs(mount.source, bytes === 0n ? undefined : bytes, { signal: ctx.signal });
+  ensureOk(result, "ResizeVolume");
 }
 
 async function growXfs(
@@ -113,12 +113,10 @@ async function growXfs(
   ctx: ResizeContext,
 ): Promise<void> {
   await checkDeviceSize(mount, bytes, ctx);
-  const result = await xfsGrowfs(
-    mount.mountPoint,
-    bytes === 0n ? undefined : bytes / blockSize,
-    toolOptions(ctx),
-  );
-  if (!result.ok) throw new AgentError(Code.Internal, `ResizeVolume: ${failure(result)}`);
+  const result = await xfsGrowfs(mount.mountPoint, bytes === 0n ? undefined : bytes / blockSize, {
+    signal: ctx.signal,
+  });
+  ensureOk(result, "ResizeVolume");
 }
 
 /** tmpfs: remount with size=, keeping the mount's flags (a remount resets those not passed). */
@@ -177,10 +175,6 @@ async function checkDeviceSize(mount: MountEntry, bytes: bigint, ctx: ResizeCont
       `ResizeVolume: ${mount.source} is ${deviceBytes} bytes, smaller than the requested ${bytes}; grow the disk on the host first`,
     );
   }
-}
-
-function toolOptions(ctx: ResizeContext) {
-  return ctx.signal ? { cancelSignal: ctx.signal } : {};
 }
 
 async function mustExist(path: string, rpc: string): Promise<void> {

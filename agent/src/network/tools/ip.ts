@@ -3,6 +3,7 @@
 // never be read as an option or keyword.
 import { Code } from "../../core/code.js";
 import { AgentError } from "../../core/error.js";
+import { ensureOk, runTool, stdoutText, type ToolResult } from "../../util/tool.js";
 import {
   type IpLink,
   type IpLinkAddrs,
@@ -12,7 +13,6 @@ import {
   parseLinks,
   parseRoutes,
 } from "./ip-json.js";
-import { ensureOk, runTool, stdoutText, type ToolResult } from "./run.js";
 
 export interface LinkChange {
   name?: string;

@@ -5,7 +5,7 @@ import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { Code } from "../../core/code.js";
 import { AgentError } from "../../core/error.js";
-import { runTool, type ToolResult } from "./run.js";
+import { runTool, type ToolResult } from "../../util/tool.js";
 
 export const DEFAULT_IPTABLES_DIRS = ["/usr/sbin", "/sbin"] as const;
 

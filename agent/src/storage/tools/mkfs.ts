@@ -1,6 +1,6 @@
 // mkfs.ext4 / mkfs.xfs: a new, empty filesystem on a block device (the blk driver's
 // create_filesystem option). Both overwrite whatever is there; the caller checks first.
-import { runTool, type ToolOptions, type ToolResult } from "./run.js";
+import { runTool, type ToolOptions, type ToolResult } from "../../util/tool.js";
 
 export const MKFS_FSTYPES = ["ext4", "ext3", "ext2", "xfs"] as const;
 export type MkfsFstype = (typeof MKFS_FSTYPES)[number];

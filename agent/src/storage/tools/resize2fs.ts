@@ -1,5 +1,5 @@
 // resize2fs: grows a mounted ext2/3/4 filesystem online to the given size (or to the device).
-import { runTool, type ToolOptions, type ToolResult } from "./run.js";
+import { runTool, type ToolOptions, type ToolResult } from "../../util/tool.js";
 
 export function resize2fsArgs(device: string, bytes?: bigint): string[] {
   // Sizes with a K suffix are KiB; without a size resize2fs fills the device.

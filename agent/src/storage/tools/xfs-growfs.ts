@@ -1,6 +1,6 @@
 // xfs_growfs: grows a mounted XFS filesystem's data section to a number of filesystem blocks (or
 // to the device). XFS cannot shrink.
-import { runTool, type ToolOptions, type ToolResult } from "./run.js";
+import { runTool, type ToolOptions, type ToolResult } from "../../util/tool.js";
 
 export function xfsGrowfsArgs(mountPoint: string, blocks?: bigint): string[] {
   return blocks === undefined ? ["-d", mountPoint] : ["-D", String(blocks), mountPoint];

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Code } from "../../../../../agent/src/core/code.js";
 import { Iproute2, type RouteSpec } from "../../../../../agent/src/network/tools/ip.js";
-import { stdoutText } from "../../../../../agent/src/network/tools/run.js";
+import { stdoutText } from "../../../../../agent/src/util/tool.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-ip-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Code } from "../../../../../agent/src/core/code.js";
 import { Iptables, iptablesTool } from "../../../../../agent/src/network/tools/iptables.js";
-import { stdoutText } from "../../../../../agent/src/network/tools/run.js";
+import { stdoutText } from "../../../../../agent/src/util/tool.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-iptables-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

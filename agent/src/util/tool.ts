@@ -1,15 +1,14 @@
-// How the network manager runs iproute2 and iptables: execa with reject:false, so each tool
-// module returns a typed result and its caller branches on exitCode / isCanceled / timedOut.
-// stderr is only ever shown to the caller, never parsed.
+// How managers run an external program (iproute2, iptables, mkfs, resize2fs, ...): execa with
+// reject:false, so each tool module returns a typed result and its caller branches on it or
+// hands it to ensureOk(). stderr is shown to the user verbatim, never parsed.
+import { Code } from "../core/code.js";
+import { AgentError } from "../core/error.js";
+import { execa } from "./exec.js";
 
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
-import { execa } from "../../util/exec.js";
-
-export interface RunOptions {
+export interface ToolOptions {
   /** The handler's signal: a cancelled or expired RPC terminates the tool. */
   signal?: AbortSignal;
-  /** Milliseconds before the tool is terminated. */
+  /** Milliseconds before the tool is terminated (default DEFAULT_TOOL_TIMEOUT_MS). */
   timeout?: number;
   /** Written to the tool's stdin. */
   input?: Uint8Array | string;
@@ -28,13 +27,16 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Every tool gets at most this long, whatever the RPC deadline says. */
+/** Every tool gets at most this long unless its module says otherwise. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
+
+/** Guest tools live in sbin, which the agent's PATH may lack. */
+const SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin";
 
 export async function runTool(
   file: string,
   args: readonly string[],
-  options: RunOptions = {},
+  options: ToolOptions = {},
 ): Promise<ToolResult> {
   const command = [file, ...args].join(" ");
   // A call that has already gone away (e.g. while queued behind another change) starts nothing.
@@ -59,7 +61,7 @@ export async function runTool(
     cleanup: true,
     forceKillAfterDelay: 2000,
     // Tools print their messages in English only in the C locale; users read them verbatim.
-    env: { LC_ALL: "C" },
+    env: { LC_ALL: "C", PATH: `${process.env.PATH ?? ""}:${SBIN_PATH}` },
   });
   const started = result.exitCode !== undefined || result.signal !== undefined;
   return {
@@ -81,17 +83,19 @@ export function stdoutText(result: ToolResult): string {
 /**
  * Returns the result when the tool exited 0. Otherwise throws the AgentError the RPC answers:
  * CANCELLED or DEADLINE_EXCEEDED when the call went away, INTERNAL (as upstream) for the rest,
- * with the tool's own message after `what` so that the user sees why.
+ * with the tool's own last lines after `what` so that the user sees why.
  */
 export function ensureOk(result: ToolResult, what: string): ToolResult {
   if (result.exitCode === 0) return result;
+  const tool = result.command.split(" ")[0];
   if (result.isCanceled) throw new AgentError(Code.Cancelled, `${what}: cancelled (${result.command})`);
   if (result.timedOut) throw new AgentError(Code.DeadlineExceeded, `${what}: ${result.command} timed out`);
   if (result.spawnError !== undefined)
     throw new AgentError(
       Code.Internal,
-      `${what}: cannot run ${result.command.split(" ")[0]}: ${result.spawnError}; is it installed in the guest image?`,
+      `${what}: cannot run ${tool}: ${result.spawnError}; is it installed in the guest image?`,
     );
-  const detail = result.stderr || `exit status ${result.exitCode ?? "unknown"}`;
-  throw new AgentError(Code.Internal, `${what}: ${detail}`);
+  const output = (result.stderr || stdoutText(result).trim()).split("\n").slice(-8).join(" | ");
+  const status = `${tool} exited with status ${result.exitCode ?? "unknown"}`;
+  throw new AgentError(Code.Internal, `${what}: ${status}${output ? `: ${output}` : ""}`);
 }

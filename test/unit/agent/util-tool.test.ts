@@ -2,13 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Code } from "../../../../../agent/src/core/code.js";
-import {
-  ensureOk,
-  runTool,
-  stdoutText,
-  type ToolResult,
-} from "../../../../../agent/src/network/tools/run.js";
+import { Code } from "../../../agent/src/core/code.js";
+import { ensureOk, runTool, stdoutText, type ToolResult } from "../../../agent/src/util/tool.js";
 
 describe("runTool", () => {
   it("returns exit code, stdout and stderr without throwing", async () => {
@@ -84,9 +79,9 @@ describe("ensureOk", () => {
       [
         { exitCode: 2, stderr: "RTNETLINK answers: File exists" },
         Code.Internal,
-        /^set link: RTNETLINK answers: File exists$/,
+        /^set link: ip exited with status 2: RTNETLINK answers: File exists$/,
       ],
-      [{ exitCode: 1 }, Code.Internal, /exit status 1/],
+      [{ exitCode: 1 }, Code.Internal, /^set link: ip exited with status 1$/],
       [{ exitCode: undefined, isCanceled: true }, Code.Cancelled, /cancelled/],
       [{ exitCode: undefined, timedOut: true }, Code.DeadlineExceeded, /timed out/],
       [
