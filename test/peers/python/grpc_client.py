@@ -36,6 +36,8 @@ from pathlib import Path
 DEBIAN_PYTHON = "/usr/bin/python3"
 HERE = Path(__file__).resolve().parent
 PROTO_SRC = HERE.parent.parent.parent / "agent" / "proto"
+# The reflection messages (Debian packages no grpcio-reflection) come from the agent's tree too.
+REFLECTION_PROTO = PROTO_SRC / "grpc" / "reflection" / "reflection.proto"
 AGENT_PROTOS = ["types.proto", "csi.proto", "oci.proto", "health.proto", "agent.proto"]
 SERVICE_PROTOS = ["health.proto", "agent.proto"]
 BUILD = HERE / "build"
@@ -85,7 +87,7 @@ def _run(cmd, missing_pkg):
 
 def _cache_key():
     h = hashlib.sha256()
-    for p in [Path(__file__).resolve(), HERE / "reflection.proto", *(PROTO_SRC / f for f in AGENT_PROTOS)]:
+    for p in [Path(__file__).resolve(), REFLECTION_PROTO, *(PROTO_SRC / f for f in AGENT_PROTOS)]:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     h.update(_run(["protoc", "--version"], "protobuf-compiler").encode())
     h.update(f"grpc {grpc.__version__}".encode())
@@ -111,7 +113,7 @@ def _generate(out):
     staged.mkdir()
     for f in AGENT_PROTOS:
         shutil.copy(PROTO_SRC / f, staged / f)
-    shutil.copy(HERE / "reflection.proto", staged / "reflection.proto")
+    shutil.copy(REFLECTION_PROTO, staged / "reflection.proto")
     _run(["protoc", f"-I{staged}", f"-I{_well_known_include()}", f"--python_out={out}",
           *AGENT_PROTOS, "reflection.proto"], "protobuf-compiler")
 
