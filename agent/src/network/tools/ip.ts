@@ -21,20 +21,11 @@ export interface LinkChange {
   up?: boolean;
 }
 
-export interface RouteSpec {
-  family: 4 | 6;
-  /** Prefix, or "" for the default route. */
-  dest: string;
-  gateway: string;
-  device: string;
-  /** Preferred source address (`src`). */
-  prefSource: string;
-  /** Source prefix of a source-specific route (`from`). */
-  fromPrefix: string;
-  scope: number;
-  mtu: number;
-  onlink: boolean;
-}
+/** A route to add: what `ip route show` reports of one, plus whether the gateway is on-link. */
+export type RouteSpec = Pick<
+  IpRoute,
+  "family" | "dest" | "gateway" | "device" | "prefSource" | "fromPrefix" | "scope" | "mtu"
+> & { onlink: boolean };
 
 export interface NeighbourSpec {
   family: 4 | 6;
