@@ -203,6 +203,7 @@ describe("kata-build rootfs --distro debian with a warm cache", () => {
       expect(readdirSync(join(cache, "debian", "base"))).toEqual([key]);
       rmSync(cache, { recursive: true, force: true });
       rmSync(out, { recursive: true, force: true });
+      rmSync(join(first.tar, ".."), { recursive: true, force: true });
     },
     10 * 60_000,
   );
