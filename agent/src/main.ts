@@ -88,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
   const storage = createStorageServices({
     runDir: config.runDir,
     hotplugTimeoutMs: config.hotplugTimeoutMs,
+    inGuest: config.inGuest || init,
     log,
   });
   // As upstream: a policy file that cannot be loaded stops the agent before it serves anything.
@@ -108,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
   const guest = new GuestManager({
     agentVersion: AGENT_VERSION,
     log,
-    hotplugTimeoutMs: config.hotplugTimeoutMs,
+    devices: storage.devices,
     storageHandlers: () => storage.storage.drivers(),
     ...(memAgent ? { memAgent } : {}),
   });
@@ -131,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     guest,
     policy,
     ...storage,
-    network: new NetworkManager({ hotplugTimeoutMs: config.hotplugTimeoutMs }),
+    network: new NetworkManager({ devices: storage.devices }),
     agentVersion: AGENT_VERSION,
     apiVersion: API_VERSION,
     features: () => ({

@@ -8,6 +8,11 @@ export interface DeviceContext {
   timeoutMs: number;
   signal: AbortSignal | undefined;
   log: Logger;
+  /**
+   * Whether a late device may be looked for by rescanning the bus. Only the guest's own buses:
+   * an agent run on a host (tests, development) leaves the host's alone.
+   */
+  rescanBuses: boolean;
   /** First poll interval (tests shorten it). */
   pollMs?: number;
 }

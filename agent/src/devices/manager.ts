@@ -8,8 +8,9 @@ import type { DeviceContext, DeviceSpec } from "./context.js";
 import { findVirtioBlkPci } from "./handlers/blk.js";
 import { deviceHandlers, UNSUPPORTED_DEVICE_TYPES } from "./handlers/index.js";
 import { findNamedBlock } from "./handlers/mmioblk.js";
+import { findPciNic } from "./handlers/net.js";
 import { findScsiDisk } from "./handlers/scsi.js";
-import { parsePciPath } from "./pci-path.js";
+import { type PciPath, parsePciPath } from "./pci-path.js";
 import { type GuestDevice, updateSpecDevices } from "./spec-update.js";
 import type { BlockDevice, DeviceRoots } from "./sysfs.js";
 
@@ -20,6 +21,8 @@ export interface DeviceManagerOptions {
   sysfsRoot?: string;
   /** Defaults to /dev. */
   devRoot?: string;
+  /** Rescan the PCI bus / SCSI hosts for a late device (default true; off for an agent on a host). */
+  rescanBuses?: boolean;
   /** First poll interval in ms (default 10). */
   pollMs?: number;
   log?: Logger;
@@ -55,6 +58,7 @@ export class DeviceManager {
       timeoutMs: this.options.hotplugTimeoutMs,
       signal,
       log: this.log,
+      rescanBuses: this.options.rescanBuses ?? true,
       ...(this.options.pollMs ? { pollMs: this.options.pollMs } : {}),
     };
   }
@@ -95,17 +99,22 @@ export class DeviceManager {
   }
 
   /** The virtio-blk disk at a PCI path ("02/00"). */
-  virtioBlkPci(pciPath: string, signal?: AbortSignal): Promise<BlockDevice> {
-    return findVirtioBlkPci(this.context(signal), parsePciPath(pciPath));
+  async virtioBlkPci(pciPath: string | PciPath, signal?: AbortSignal): Promise<BlockDevice> {
+    return findVirtioBlkPci(this.context(signal), pciPathOf(pciPath));
+  }
+
+  /** The name of the hot-plugged NIC at a PCI path, once the guest kernel has probed it. */
+  async pciNic(pciPath: string | PciPath, signal?: AbortSignal): Promise<string> {
+    return findPciNic(this.context(signal), pciPathOf(pciPath));
   }
 
   /** A block device known by its /dev name (virtio-mmio disks, pmem). */
-  namedBlock(devPath: string, kind: string, signal?: AbortSignal): Promise<BlockDevice> {
+  async namedBlock(devPath: string, kind: string, signal?: AbortSignal): Promise<BlockDevice> {
     return findNamedBlock(this.context(signal), devPath, kind);
   }
 
   /** The SCSI disk at "<target>:<lun>". */
-  scsiDisk(address: string, signal?: AbortSignal): Promise<BlockDevice> {
+  async scsiDisk(address: string, signal?: AbortSignal): Promise<BlockDevice> {
     return findScsiDisk(this.context(signal), address);
   }
 
@@ -139,3 +148,5 @@ export class DeviceManager {
     );
   }
 }
+
+const pciPathOf = (path: string | PciPath): PciPath => (typeof path === "string" ? parsePciPath(path) : path);

@@ -3,6 +3,7 @@
 // per-container state; the rpc layer validates requests and calls one method per RPC.
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
+import type { DeviceManager } from "../devices/index.js";
 import type { Logger } from "../log.js";
 import {
   type AgentDescription,
@@ -14,15 +15,14 @@ import { onlineCpus, onlineMemory, onlineRetry, probeMemory, type RetryOptions }
 import type { CompactConfig, MemcgConfig, Update } from "./mem-agent/config.js";
 import type { MemAgent } from "./mem-agent/mem-agent.js";
 import { MetricsCollector } from "./metrics/collector.js";
-import { formatPciPath, waitForPciBlockDevice } from "./pci.js";
 import { type GuestRoots, realRoots } from "./roots.js";
 import { type GuestSystem, nativeSystem } from "./system.js";
 
 export interface GuestManagerOptions {
   agentVersion: string;
   log: Logger;
-  /** agent.hotplug_timeout: how long AddSwap waits for its disk. */
-  hotplugTimeoutMs: number;
+  /** Finds AddSwap's disk by PCI path (waiting up to agent.hotplug_timeout). */
+  devices: Pick<DeviceManager, "virtioBlkPci">;
   /** Storage driver names the agent accepts, for agent_details. */
   storageHandlers: () => readonly string[];
   /** Device handler names, for agent_details (upstream always reports none). */
@@ -111,15 +111,21 @@ export class GuestManager {
     }
   }
 
-  /** Enables swap on the virtio-blk disk at `slots`, once its block device shows up. */
+  /** Enables swap on the virtio-blk disk at `slots` ([2, 3] is "02/03"), once it shows up. */
   async addSwap(slots: readonly number[], signal?: AbortSignal): Promise<string> {
-    const name = await waitForPciBlockDevice(this.roots.sys, slots, {
-      timeoutMs: this.options.hotplugTimeoutMs,
-      ...(signal ? { signal } : {}),
-    });
-    const device = `${this.roots.dev}/${name}`;
-    this.swapon(device, `PCI path ${formatPciPath(slots)}`);
-    return device;
+    const bad = slots.find((s) => s > 0x1f);
+    if (slots.length === 0 || bad !== undefined) {
+      throw new AgentError(
+        Code.InvalidArgument,
+        bad === undefined
+          ? "PCIPath is empty; give the slot list"
+          : `PCIPath slot ${bad} is out of range (0 to 31)`,
+      );
+    }
+    const path = slots.map((s) => s.toString(16).padStart(2, "0")).join("/");
+    const disk = await this.options.devices.virtioBlkPci(path, signal);
+    this.swapon(disk.path, `PCI path ${path}`);
+    return disk.path;
   }
 
   addSwapPath(path: string): void {

@@ -1,17 +1,21 @@
-// What each network operation needs: the tools, where sysfs and /proc/sys are, the hot-plug
-// timeout, and the calling RPC's signal and logger.
+// What each network operation needs: the tools, the device finder for hot-plugged NICs, where
+// /proc/sys is, and the calling RPC's signal and logger.
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
+import type { PciPath } from "../devices/index.js";
 import type { Logger } from "../log.js";
 import type { Iproute2 } from "./tools/ip.js";
 
+/** The devices manager's NIC lookup (DeviceManager.pciNic): waits for the NIC at a PCI path. */
+export interface NicFinder {
+  pciNic(path: PciPath, signal?: AbortSignal): Promise<string>;
+}
+
 export interface NetContext {
   ip: Iproute2;
-  /** "/sys" */
-  sysfs: string;
+  devices: NicFinder;
   /** "/proc/sys" (per network namespace: it shows the reader's). */
   procSys: string;
-  hotplugTimeoutMs: number;
   signal?: AbortSignal;
   log?: Logger;
 }

@@ -7,7 +7,6 @@ import { create } from "@bufbuild/protobuf";
 import { type Interface, InterfaceSchema, IPFamily } from "../../gen/types_pb.js";
 import { ensureOk } from "../util/tool.js";
 import { linkNotFound, type NetContext } from "./context.js";
-import { waitForNic } from "./hotplug.js";
 import type { IpLink } from "./tools/ip-json.js";
 import { type InterfaceSpec, invalid, MAX_LINK_NAME } from "./validate.js";
 
@@ -156,10 +155,6 @@ export async function listInterfaces(ctx: NetContext): Promise<Interface[]> {
 /** Waits for a hot-plugged NIC when the request names its PCI path. */
 export async function waitForDevice(ctx: NetContext, spec: InterfaceSpec): Promise<void> {
   if (!spec.devicePath) return;
-  const name = await waitForNic(spec.devicePath, {
-    sysfs: ctx.sysfs,
-    timeoutMs: ctx.hotplugTimeoutMs,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const name = await ctx.devices.pciNic(spec.devicePath, ctx.signal);
   ctx.log?.debug("hot-plugged NIC present", { pciPath: spec.devicePath.text, link: name });
 }

@@ -4,7 +4,7 @@
 import type { ARPNeighbor, Interface, Route } from "../../gen/types_pb.js";
 import type { Logger } from "../log.js";
 import { ensureOk } from "../util/tool.js";
-import type { NetContext } from "./context.js";
+import type { NetContext, NicFinder } from "./context.js";
 import { listInterfaces, updateInterface, waitForDevice } from "./interfaces.js";
 import { addNeighbours } from "./neighbours.js";
 import { listRoutes, updateRoutes } from "./routes.js";
@@ -13,14 +13,12 @@ import { DEFAULT_IPTABLES_DIRS, Iptables, iptablesTool } from "./tools/iptables.
 import { checkInterface, checkNeighbours, checkRoutes } from "./validate.js";
 
 export interface NetworkConfig {
-  /** How long UpdateInterface waits for a NIC named by its PCI path (agent.hotplug_timeout). */
-  hotplugTimeoutMs: number;
+  /** Finds a hot-plugged NIC named by its PCI path (waiting up to agent.hotplug_timeout). */
+  devices: NicFinder;
   /** The `ip` program (default: "ip" on PATH). */
   ipBinary?: string;
   /** Where iptables-save/-restore are looked for (default: /usr/sbin, then /sbin). */
   iptablesDirs?: readonly string[];
-  /** sysfs mount point (default "/sys"); tests point it at a fake tree. */
-  sysfs?: string;
   /** procfs sysctl directory (default "/proc/sys"). */
   procSys?: string;
 }
@@ -92,9 +90,8 @@ export class NetworkManager {
   private context(options: CallOptions): NetContext {
     return {
       ip: this.ip,
-      sysfs: this.config.sysfs ?? "/sys",
+      devices: this.config.devices,
       procSys: this.config.procSys ?? "/proc/sys",
-      hotplugTimeoutMs: this.config.hotplugTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.log ? { log: options.log } : {}),
     };

@@ -5,7 +5,7 @@ import type { ARPNeighbor, Interface, Route } from "../../gen/types_pb.js";
 import { IPFamily } from "../../gen/types_pb.js";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
-import { type PciPath, parsePciPath } from "./hotplug.js";
+import { type PciPath, parsePciPath } from "../devices/index.js";
 import type { NeighbourSpec, RouteSpec } from "./tools/ip.js";
 
 /** <linux/if.h> */
@@ -111,7 +111,7 @@ export function checkInterface(iface: Interface): InterfaceSpec {
     mtu: Number(iface.mtu),
     addresses,
     noarp: (iface.rawFlags & IFF_NOARP) !== 0,
-    devicePath: iface.devicePath === "" ? undefined : parsePciPath(iface.devicePath, "interface.devicePath"),
+    devicePath: iface.devicePath === "" ? undefined : checkPciPath(iface.devicePath, "interface.devicePath"),
   };
 }
 
@@ -179,4 +179,12 @@ export function checkNeighbour(n: ARPNeighbor, field: string): NeighbourSpec {
 
 export function checkNeighbours(list: ARPNeighbor[]): NeighbourSpec[] {
   return list.map((n, i) => checkNeighbour(n, `neighbors[${i}]`));
+}
+
+function checkPciPath(text: string, field: string): PciPath {
+  try {
+    return parsePciPath(text);
+  } catch (err) {
+    throw invalid(field, AgentError.from(err).message);
+  }
 }

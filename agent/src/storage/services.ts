@@ -14,9 +14,15 @@ export interface StorageServices {
 export function createStorageServices(settings: {
   runDir: string;
   hotplugTimeoutMs: number;
+  /** Running in a guest: late devices may be looked for by rescanning its buses. */
+  inGuest: boolean;
   log: Logger;
 }): StorageServices {
-  const devices = new DeviceManager({ hotplugTimeoutMs: settings.hotplugTimeoutMs, log: settings.log });
+  const devices = new DeviceManager({
+    hotplugTimeoutMs: settings.hotplugTimeoutMs,
+    rescanBuses: settings.inGuest,
+    log: settings.log,
+  });
   const storage = new StorageManager({ runDir: settings.runDir, devices, log: settings.log });
   const files = new FileService({ root: storage.sharedDir, log: settings.log });
   return { devices, storage, files };

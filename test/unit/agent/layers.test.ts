@@ -35,6 +35,7 @@ const FORBIDDEN: Record<string, string[]> = {
 /**
  * Managers may use one another only as declared here (plus core/, util/, native/, log.ts and
  * the generated code): containers orchestrate processes, the runtime, storage and devices;
+ * network and guest find hot-plugged NICs and swap disks through devices;
  * storage finds devices and shares CopyFile's safe file handling; the rest stand alone.
  */
 const MANAGER_DEPS: Record<string, string[]> = {
@@ -44,8 +45,8 @@ const MANAGER_DEPS: Record<string, string[]> = {
   runtime: [],
   devices: [],
   files: [],
-  network: [],
-  guest: [],
+  network: ["devices"],
+  guest: ["devices"],
   policy: [],
   init: [],
 };

@@ -7,7 +7,8 @@ import type { DeviceContext } from "../context.js";
 import { listMatching } from "../sysfs.js";
 
 /** Writes 1 to /sys/bus/pci/rescan; returns a note for the timeout message. */
-export async function pciRescan(ctx: DeviceContext): Promise<string> {
+export async function pciRescan(ctx: DeviceContext): Promise<string | undefined> {
+  if (!ctx.rescanBuses) return undefined;
   const file = join(ctx.roots.sysfs, "bus", "pci", "rescan");
   try {
     await writeFile(file, "1");
@@ -21,6 +22,7 @@ export async function pciRescan(ctx: DeviceContext): Promise<string> {
 
 /** Asks every SCSI host to scan channel 0 for target:lun (writes "0 <target> <lun>" to each host's scan file). */
 export async function scsiScan(ctx: DeviceContext, target: number, lun: number): Promise<string> {
+  if (!ctx.rescanBuses) return "no SCSI host scan (the agent is not running in a guest)";
   const hostsDir = join(ctx.roots.sysfs, "class", "scsi_host");
   const hosts = await listMatching(hostsDir, /^host\d+$/);
   for (const host of hosts) {

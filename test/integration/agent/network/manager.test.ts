@@ -1,6 +1,7 @@
 // The network manager in-process, its tools pointed into a namespace made for this file through
 // small wrapper scripts: the legacy iptables backend (the RPC test covers the default one),
 // IPv6 switched off in the guest, long link names, concurrent renames and cancellation.
+
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterfaceSchema } from "../../../../agent/gen/types_pb.js";
 import { Code } from "../../../../agent/src/core/code.js";
+import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { NetworkManager } from "../../../../agent/src/network/index.js";
 import { addVeth, createNetns, linkByMac, type Netns } from "./netns.js";
 
@@ -37,7 +39,7 @@ beforeAll(async () => {
     writeFileSync(join(dir, "proc-sys/net/ipv6/conf", which, "disable_ipv6"), "1\n");
   }
   manager = new NetworkManager({
-    hotplugTimeoutMs: 1000,
+    devices: new DeviceManager({ hotplugTimeoutMs: 1000, rescanBuses: false }),
     ipBinary: script(join(dir, "ip"), `exec ip -n ${ns.name} "$@"`),
     iptablesDirs: [join(dir, "legacy")],
     procSys: join(dir, "proc-sys"),

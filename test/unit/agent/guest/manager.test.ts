@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../../../agent/src/core/code.js";
+import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { GuestManager, type GuestManagerOptions } from "../../../../agent/src/guest/manager.js";
 import type { GuestSystem } from "../../../../agent/src/guest/system.js";
 import { Logger } from "../../../../agent/src/log.js";
@@ -34,14 +35,19 @@ function make(options: Partial<GuestManagerOptions> = {}): GuestManager {
   tree = fakeTree();
   tree.write({
     "sys/devices/system/memory/block_size_bytes": "8000000\n",
-    "sys/devices/pci0000:00/0000:00:06.0/virtio5/block/vdd": null,
+    "sys/devices/pci0000:00/0000:00:06.0/virtio5/block/vdd/uevent": "MAJOR=254\nMINOR=48\nDEVNAME=vdd\n",
     "proc/self/stat": "1 (x) S",
-    dev: null,
+    "dev/vdd": "",
   });
   manager = new GuestManager({
     agentVersion: "9.9.9",
     log: Logger.create("critical", () => {}),
-    hotplugTimeoutMs: 200,
+    devices: new DeviceManager({
+      hotplugTimeoutMs: 200,
+      sysfsRoot: tree.path("sys"),
+      devRoot: tree.path("dev"),
+      rescanBuses: false,
+    }),
     storageHandlers: () => ["blk", "virtio-fs"],
     roots: { sys: tree.path("sys"), proc: tree.path("proc"), dev: "/dev", cgroup: tree.path("cgroup") },
     pid: 1,
@@ -71,8 +77,8 @@ describe("GuestManager", () => {
   it("swaps on the disk found at a PCI path", async () => {
     const { calls, system } = fakeSystem();
     const m = make({ system });
-    expect(await m.addSwap([6])).toBe("/dev/vdd");
-    expect(calls).toEqual(["swapon /dev/vdd 0"]);
+    expect(await m.addSwap([6])).toBe(tree!.path("dev/vdd"));
+    expect(calls).toEqual([`swapon ${tree!.path("dev/vdd")} 0`]);
   });
 
   it("explains swapon failures with what to do", () => {
