@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { benchAgentRpc } from "./agent-rpc.js";
+import { benchBuilderSection } from "./builder.mjs";
 import { benchContainers } from "./containers.js";
 import { benchBoot, benchKernel } from "./guest.js";
 import { renderSection, type Section } from "./report.js";
@@ -17,6 +18,7 @@ const sections: Record<string, (quick: boolean) => Promise<Section>> = {
       alive: quick ? 10 : 100,
       bytes: quick ? 64e6 : 512e6,
     }),
+  builder: (quick) => benchBuilderSection({ quick }),
   kernel: () => benchKernel(),
   boot: (quick) => benchBoot(quick ? 1 : 3),
 };
