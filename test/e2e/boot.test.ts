@@ -9,10 +9,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureGuest, type Guest } from "../../builder/src/boot/guest.js";
 import { type BootForm, bootCheck } from "../../builder/src/boot/index.js";
-import { defaultCacheDir } from "../../builder/src/kernel/context.js";
 import { ensureKernel, type KernelArtifacts } from "../../builder/src/kernel/pipeline.js";
 import { smokeBoot } from "../../builder/src/kernel/smoke/boot.js";
-import { dataDir, defaultAgentDir } from "../../builder/src/util/paths.js";
+import { dataDir, defaultAgentDir, defaultCacheDir } from "../../builder/src/util/paths.js";
 import { Progress } from "../../builder/src/util/progress.js";
 
 const progress = new Progress({ write: (line) => process.stderr.write(`${line}\n`), heartbeatSeconds: 60 });

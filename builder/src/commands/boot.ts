@@ -9,11 +9,10 @@ import { ensureGuest } from "../boot/guest.js";
 import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
 import { interactiveShell } from "../boot/shell.js";
 import { distroNames } from "../distro/index.js";
-import { defaultCacheDir } from "../kernel/context.js";
 import { ensureKernel } from "../kernel/pipeline.js";
 import { smokeBoot } from "../kernel/smoke/boot.js";
 import { BuildError } from "../util/errors.js";
-import { dataDir, defaultAgentDir } from "../util/paths.js";
+import { dataDir, defaultAgentDir, defaultCacheDir } from "../util/paths.js";
 import { defineCommand } from "./command.js";
 
 const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";

@@ -2,12 +2,12 @@
 // verified option by option, built once and cached.
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { defaultCacheDir } from "../kernel/context.js";
 import { configureOnly, ensureKernel } from "../kernel/pipeline.js";
 import { ARCHES, type Arch, HYPERVISORS, type Hypervisor, type KernelRequest } from "../kernel/request.js";
 import { smokeBoot } from "../kernel/smoke/boot.js";
 import { exportKernel } from "../kernel/stages/install-kernel.js";
 import { BuildError } from "../util/errors.js";
+import { defaultCacheDir } from "../util/paths.js";
 import { defineCommand } from "./command.js";
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;

@@ -65,7 +65,7 @@ export const rootfsCommand = defineCommand({
     cache: {
       kind: "string",
       arg: "DIR",
-      help: "package cache shared by builds (default $XDG_CACHE_HOME/kata-build or ~/.cache/kata-build)",
+      help: "package cache shared by builds (default: $KATA_BUILD_CACHE or ~/.cache/kata-build)",
     },
     refresh: {
       kind: "boolean",

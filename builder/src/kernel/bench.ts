@@ -1,8 +1,9 @@
 // The numbers `npm run bench` reports for the guest kernel: cold build time (measured when the
 // kernel was built and kept in its manifest, so a warm cache still reports it), the sizes of
 // vmlinux and bzImage, and seconds from starting QEMU (TCG) to the smoke initrd's marker.
+
+import { defaultCacheDir } from "../util/paths.js";
 import type { Progress } from "../util/progress.js";
-import { defaultCacheDir } from "./context.js";
 import { ensureKernel } from "./pipeline.js";
 import type { Hypervisor } from "./request.js";
 import { smokeBoot } from "./smoke/boot.js";

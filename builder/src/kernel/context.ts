@@ -1,9 +1,8 @@
 // The one context every kernel stage receives: the normalized request plus where things live.
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { BuildError } from "../util/errors.js";
+import { dataDir } from "../util/paths.js";
 import { Progress } from "../util/progress.js";
 import { type CacheLayout, cacheLayout } from "./cache.js";
 import { type Arch, type Hypervisor, KERNEL_ARCH, type KernelRequest } from "./request.js";
@@ -24,27 +23,9 @@ export interface KernelContext {
   signal?: AbortSignal;
 }
 
-/** rootfs/kernel of this repository, found by walking up from this module (source or bundle). */
+/** rootfs/kernel of this repository: fragments/, whitelist.conf, versions.conf. */
 export function defaultKernelDataDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "rootfs", "kernel");
-    if (existsSync(join(candidate, "fragments", "common"))) return candidate;
-    const up = dirname(dir);
-    if (up === dir) {
-      throw new BuildError(
-        "cannot find rootfs/kernel/fragments next to kata-build",
-        "run kata-build from its repository checkout, or pass the data directory explicitly",
-      );
-    }
-    dir = up;
-  }
-}
-
-/** ${XDG_CACHE_HOME:-~/.cache}/kata-build, or $KATA_BUILD_CACHE. */
-export function defaultCacheDir(env = process.env): string {
-  if (env.KATA_BUILD_CACHE) return env.KATA_BUILD_CACHE;
-  return join(env.XDG_CACHE_HOME || join(env.HOME || "/root", ".cache"), "kata-build");
+  return join(dataDir(), "kernel");
 }
 
 export function createContext(request: KernelRequest): KernelContext {

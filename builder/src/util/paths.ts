@@ -31,8 +31,8 @@ export function defaultAgentDir(): string {
   return join(repoRoot(), "agent");
 }
 
-/** ${XDG_CACHE_HOME:-~/.cache}/kata-build */
+/** Where every build keeps its caches: $KATA_BUILD_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kata-build. */
 export function defaultCacheDir(env = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || "/root", ".cache");
-  return join(base, "kata-build");
+  if (env.KATA_BUILD_CACHE) return env.KATA_BUILD_CACHE;
+  return join(env.XDG_CACHE_HOME || join(env.HOME || "/root", ".cache"), "kata-build");
 }
