@@ -128,9 +128,10 @@ describe("checkInterface", () => {
       noarp: true,
       devicePath: {
         text: "02/00",
+        rootComplex: "00",
         slots: [
-          { device: 2, fn: 0 },
-          { device: 0, fn: 0 },
+          { slot: 2, fn: 0 },
+          { slot: 0, fn: 0 },
         ],
       },
       addresses: [
