@@ -19,7 +19,8 @@ describe("agent as init (PID 1)", () => {
     const socket = path.join(dir, "agent.sock");
     const child = execa(
       "unshare",
-      ["--pid", "--fork", "--mount", "--uts", "--ipc", process.execPath, agentBundle],
+      // --kill-child: if the test fails and kills unshare, the agent (and its namespace) goes too.
+      ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", process.execPath, agentBundle],
       {
         env: {
           KATA_AGENT_SERVER_ADDR: `unix://${socket}`,
@@ -34,39 +35,43 @@ describe("agent as init (PID 1)", () => {
     child.stderr?.on("data", (c: Buffer) => {
       stderr += c.toString();
     });
-    const client = new TtrpcClient(
-      await dial(parseAddress(`unix://${socket}`), { timeoutMs: 20_000, retryMs: 50 }),
-    );
-    expect((await serviceClient(client, Health).check({})).status).toBe(1);
-    // /sys and /dev may already hold this very filesystem (same network namespace, devtmpfs).
-    expect(stderr).toMatch(/running as init; mounted \/proc .*\/dev\/pts \/run \/tmp \/sys\/fs\/cgroup/);
-    expect(stderr).not.toContain("could not mount");
+    try {
+      const client = new TtrpcClient(
+        await dial(parseAddress(`unix://${socket}`), { timeoutMs: 20_000, retryMs: 50 }),
+      );
+      expect((await serviceClient(client, Health).check({})).status).toBe(1);
+      // /sys and /dev may already hold this very filesystem (same network namespace, devtmpfs).
+      expect(stderr).toMatch(/running as init; mounted \/proc .*\/dev\/pts \/run \/tmp \/sys\/fs\/cgroup/);
+      expect(stderr).not.toContain("could not mount");
 
-    // What PID 1 of the namespace sees: its own mounts, with the expected types.
-    const agentPid = Number(
-      (await execa("pgrep", ["-f", "-n", `${agentBundle}$`], { reject: false })).stdout
-        .trim()
-        .split("\n")
-        .at(-1),
-    );
-    const mounts = readFileSync(`/proc/${agentPid}/mountinfo`, "utf8");
-    for (const [target, type] of [
-      ["/proc", "proc"],
-      ["/dev", "devtmpfs"],
-      ["/dev/pts", "devpts"],
-      ["/run", "tmpfs"],
-      ["/sys/fs/cgroup", "cgroup2"],
-    ] as const) {
-      expect(mounts).toMatch(new RegExp(` ${target.replace(/\//g, "\\/")} .* - ${type} `));
+      // What PID 1 of the namespace sees: its own mounts, with the expected types.
+      const agentPid = Number(
+        (await execa("pgrep", ["-f", "-n", `${agentBundle}$`], { reject: false })).stdout
+          .trim()
+          .split("\n")
+          .at(-1),
+      );
+      const mounts = readFileSync(`/proc/${agentPid}/mountinfo`, "utf8");
+      for (const [target, type] of [
+        ["/proc", "proc"],
+        ["/dev", "devtmpfs"],
+        ["/dev/pts", "devpts"],
+        ["/run", "tmpfs"],
+        ["/sys/fs/cgroup", "cgroup2"],
+      ] as const) {
+        expect(mounts).toMatch(new RegExp(` ${target.replace(/\//g, "\\/")} .* - ${type} `));
+      }
+      expect(readFileSync(`/proc/${agentPid}/status`, "utf8")).toMatch(/^NSpid:\s+\d+\s+1$/m);
+
+      await serviceClient(client, AgentService).destroySandbox({});
+      const result = await child;
+      // reboot(2) from PID 1 of a PID namespace ends the namespace (its init gets SIGINT).
+      expect(result.exitCode === 0 || result.signal === "SIGINT" || result.exitCode === 130).toBe(true);
+      expect(stderr).toContain('"msg":"powering off"');
+      client.close();
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(readFileSync(`/proc/${agentPid}/status`, "utf8")).toMatch(/^NSpid:\s+\d+\s+1$/m);
-
-    await serviceClient(client, AgentService).destroySandbox({});
-    const result = await child;
-    // reboot(2) from PID 1 of a PID namespace ends the namespace (its init gets SIGINT).
-    expect(result.exitCode === 0 || result.signal === "SIGINT" || result.exitCode === 130).toBe(true);
-    expect(stderr).toContain('"msg":"powering off"');
-    client.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 });
