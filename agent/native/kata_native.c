@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>
+#include <net/if.h>
 #include <linux/vm_sockets.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -383,6 +384,20 @@ static napi_value do_reboot(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Sets IFF_UP on a network interface (PID 1 brings up lo before anything else can run `ip`).
+static napi_value link_up(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  struct ifreq ifr = {0};
+  napi_get_value_string_utf8(env, argv[0], ifr.ifr_name, IFNAMSIZ, NULL);  // truncates at 15
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  CHECK(fd, "socket");
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) return close_fail(env, fd, "SIOCGIFFLAGS", errno);
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) return close_fail(env, fd, "SIOCSIFFLAGS", errno);
+  close(fd);
+  return NULL;
+}
+
 static napi_value set_time_of_day(napi_env env, napi_callback_info info) {
   ARGS(2);
   // Only "is an integer" here; the kernel judges the range (EINVAL), so callers see one error.
@@ -434,7 +449,7 @@ NAPI_MODULE_INIT() {
       FN("setControllingTty", set_controlling_tty), FN("mount", do_mount), FN("umount", do_umount),
       FN("sethostname", set_hostname), FN("reboot", do_reboot),
       FN("settimeofday", set_time_of_day), FN("swapon", do_swapon),
-      FN("addRandomEntropy", add_random_entropy),
+      FN("addRandomEntropy", add_random_entropy), FN("linkUp", link_up),
       CONST(MS_RDONLY), CONST(MS_NOSUID), CONST(MS_NODEV), CONST(MS_NOEXEC), CONST(MS_REMOUNT),
       CONST(MS_BIND), CONST(MS_REC), CONST(MS_PRIVATE), CONST(MS_SLAVE), CONST(MS_SHARED),
       CONST(MS_STRICTATIME), CONST(MS_RELATIME), CONST(MS_MOVE), CONST(MNT_DETACH),

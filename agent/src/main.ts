@@ -37,6 +37,8 @@ Settings (kernel parameter | environment variable | TOML key):
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // Start-up phases, in ms since the process started, for the "agent ready" line.
+  const loadedMs = performance.now();
   let args: ReturnType<typeof parseCli>;
   try {
     args = parseCli(argv);
@@ -147,6 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     }),
   });
   let server: Awaited<ReturnType<typeof startAgentServer>>;
+  const configuredMs = performance.now();
   try {
     server = await startAgentServer(config, router, log);
   } catch (err) {
@@ -159,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     await containers.shutdown();
   });
   if (init) {
-    await startLoopback(log);
+    startLoopback(log);
     // PID 1 must not die of a bug: log it and power the VM off cleanly instead of a panic.
     process.on("uncaughtException", (err) => {
       log.critical("uncaught exception", { error: err, stack: err.stack });
@@ -170,6 +173,12 @@ export async function main(argv: string[]): Promise<number> {
     version: AGENT_VERSION,
     addresses: server.addresses,
     startupMs: Math.round(performance.now()),
+    // node's own start plus loading the agent's code; then config and managers; then listening
+    phasesMs: {
+      load: Math.round(loadedMs),
+      configure: Math.round(configuredMs - loadedMs),
+      listen: Math.round(performance.now() - configuredMs),
+    },
   });
   return 0;
 }

@@ -4,7 +4,6 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "../log.js";
 import { native } from "../native/index.js";
-import { execa } from "../util/exec.js";
 import { mountEarlyFilesystems } from "./mounts.js";
 
 export const isInit = () => process.pid === 1;
@@ -31,9 +30,14 @@ export function setupAsInit(): { mounted: string[]; failed: string[] } {
 }
 
 /** Brings up lo (the guest's only interface until the runtime adds more). */
-export async function startLoopback(log: Logger): Promise<void> {
-  const result = await execa("ip", ["link", "set", "lo", "up"], { reject: false, timeout: 5000 });
-  if (result.exitCode !== 0) log.warn("cannot bring up lo", { error: result.stderr || result.shortMessage });
+export function startLoopback(log: Logger): void {
+  // One ioctl, not `ip link set lo up`: spawning a program (and loading execa) at boot costs
+  // seconds under emulation, while the runtime's first calls are waiting.
+  try {
+    native().linkUp("lo");
+  } catch (err) {
+    log.warn("cannot bring up lo", { error: (err as Error).message });
+  }
 }
 
 /** The end of the guest: flush and power off (the VMM sees the VM stop). */

@@ -58,6 +58,8 @@ export interface Native {
   swapon(path: string, flags: number): void;
   /** Writes the bytes to /dev/random, credits 8 bits per byte and reseeds the CRNG. */
   addRandomEntropy(data: Uint8Array): void;
+  /** Sets IFF_UP on the network interface `name` (SIOCSIFFLAGS). */
+  linkUp(name: string): void;
 
   readonly MS_RDONLY: number;
   readonly MS_NOSUID: number;
@@ -143,4 +145,5 @@ const REQUIRED = [
   "settimeofday",
   "swapon",
   "addRandomEntropy",
+  "linkUp",
 ] as const satisfies readonly (keyof Native)[];

@@ -41,7 +41,8 @@ const INIT_SCRIPT = `#!/bin/sh
 mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sysfs /sys 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-/usr/bin/node /usr/lib/kata-agent/kata-agent-ctl.mjs bridge --listen serial://${PORTS.vsockBridge} --connect vsock://1:1024 &
+# At the lowest priority: starting a second node must not slow the agent's own start.
+/usr/bin/nice -n 19 /usr/bin/node /usr/lib/kata-agent/kata-agent-ctl.mjs bridge --listen serial://${PORTS.vsockBridge} --connect vsock://1:1024 &
 exec /usr/bin/kata-agent "$@"
 `;
 

@@ -13,14 +13,24 @@ import { serviceClient, TtrpcClient } from "../../../../agent/src/ttrpc/client.j
 import { agentBundle, repoRoot } from "../../../helpers/agent.js";
 
 describe("agent as init (PID 1)", () => {
-  it("mounts /proc, /sys, /dev, /dev/pts, /run, /tmp and cgroup2, serves, and powers off after DestroySandbox", async () => {
+  it("mounts /proc, /sys, /dev, /dev/pts, /run, /tmp and cgroup2, brings up lo, serves, and powers off after DestroySandbox", async () => {
     // Not under /tmp or /run: the agent mounts fresh tmpfs there, hiding a socket from us.
     const dir = mkdtempSync(path.join(repoRoot, ".cache", "init-mode-"));
     const socket = path.join(dir, "agent.sock");
     const child = execa(
       "unshare",
       // --kill-child: if the test fails and kills unshare, the agent (and its namespace) goes too.
-      ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", process.execPath, agentBundle],
+      [
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount",
+        "--uts",
+        "--ipc",
+        "--net",
+        process.execPath,
+        agentBundle,
+      ],
       {
         env: {
           KATA_AGENT_SERVER_ADDR: `unix://${socket}`,
@@ -62,6 +72,9 @@ describe("agent as init (PID 1)", () => {
         expect(mounts).toMatch(new RegExp(` ${target.replace(/\//g, "\\/")} .* - ${type} `));
       }
       expect(readFileSync(`/proc/${agentPid}/status`, "utf8")).toMatch(/^NSpid:\s+\d+\s+1$/m);
+      // Its network namespace starts with lo down; the agent brings it up.
+      const lo = await execa("nsenter", ["-t", String(agentPid), "-n", "ip", "-json", "link", "show", "lo"]);
+      expect(JSON.parse(lo.stdout)[0].flags).toContain("UP");
 
       await serviceClient(client, AgentService).destroySandbox({});
       const result = await child;

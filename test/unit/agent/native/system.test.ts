@@ -78,6 +78,28 @@ describe("sethostname", () => {
   });
 });
 
+describe("linkUp", () => {
+  it("brings an interface up (lo of a fresh network namespace), read back with ip", () => {
+    const r = inNamespace(
+      ["--net"],
+      `const { execFileSync } = require("child_process");
+       const state = () => JSON.parse(execFileSync("ip", ["-json", "link", "show", "lo"]))[0].flags.includes("UP");
+       const before = state();
+       require(process.env.KATA_AGENT_NATIVE).linkUp(process.argv[1]);
+       console.log(JSON.stringify({ before, after: state() }));`,
+      "lo",
+    );
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ before: false, after: true });
+  });
+
+  it("names the interface the kernel does not know", () => {
+    expect(() => native().linkUp("kata-no-such0")).toThrow(
+      expect.objectContaining({ code: "ENODEV", syscall: "SIOCGIFFLAGS" }),
+    );
+  });
+});
+
 describe("reboot", () => {
   // In a PID namespace other than the first, reboot(2) ends the namespace: its init dies of SIGINT
   // for power-off and halt, of SIGHUP for restart, and `unshare -f` re-raises that signal.
