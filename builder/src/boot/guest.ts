@@ -5,7 +5,7 @@
 // from what `kata-build rootfs --agent-init` makes.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sourceDateEpoch } from "../build/context.js";
 import { buildImage } from "../build/image.js";
@@ -63,7 +63,7 @@ async function digestDir(
 
 export async function ensureGuest(options: GuestOptions): Promise<Guest> {
   const hash = createHash("sha256");
-  hash.update(`boot-guest/1\0${options.distro}\0${options.mirror ?? ""}\0${INIT_SCRIPT}\0`);
+  hash.update(`boot-guest/2 initrd=zstd\0${options.distro}\0${options.mirror ?? ""}\0${INIT_SCRIPT}\0`);
   await digestDir(hash, path.join(options.agentDir, "dist"), (n) => n.endsWith(".map"));
   await digestDir(hash, options.dataDir, (n) => n === "kernel");
   const key = hash.digest("hex").slice(0, 24);
@@ -113,7 +113,7 @@ export async function ensureGuest(options: GuestOptions): Promise<Guest> {
       await chmod(path.join(root, BOOT_CHECK_INIT.slice(1)), 0o755);
     });
     await buildInitrd(
-      { rootfs: root, out: work, name: "kata-containers-initrd.img", compression: "gzip", epoch },
+      { rootfs: root, out: work, name: "kata-containers-initrd.img", compression: "zstd", epoch },
       options.progress,
     );
     const image = await buildImage(
@@ -135,9 +135,43 @@ export async function ensureGuest(options: GuestOptions): Promise<Guest> {
     await mkdir(path.dirname(dir), { recursive: true });
     await rm(dir, { recursive: true, force: true });
     await rename(work, dir);
+    await pruneGuests(path.dirname(dir), dir, options.progress);
     return { ...guest(false), imageCmdline: image.cmdline };
   } catch (err) {
     await rm(work, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** Guests kept besides the one just built: each is ~200 MB, and every agent change makes a new one. */
+const KEEP_OLDER_GUESTS = 1;
+
+/** Removes all but the newest older guests, and work directories of builds that died. */
+async function pruneGuests(guestsDir: string, current: string, progress: Progress): Promise<void> {
+  const entries = await readdir(guestsDir, { withFileTypes: true });
+  const older: { dir: string; mtime: number }[] = [];
+  for (const e of entries) {
+    const dir = path.join(guestsDir, e.name);
+    if (!e.isDirectory() || dir === current) continue;
+    const building = /\.building-(\d+)$/.exec(e.name);
+    if (building) {
+      if (!processAlive(Number(building[1]))) await rm(dir, { recursive: true, force: true });
+      continue;
+    }
+    older.push({ dir, mtime: (await stat(dir)).mtimeMs });
+  }
+  older.sort((a, b) => b.mtime - a.mtime);
+  for (const { dir } of older.slice(KEEP_OLDER_GUESTS)) {
+    await rm(dir, { recursive: true, force: true });
+    progress.info(`removed an older cached guest: ${dir}`);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
