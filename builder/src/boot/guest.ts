@@ -11,6 +11,7 @@ import { sourceDateEpoch } from "../build/context.js";
 import { buildImage } from "../build/image.js";
 import { buildInitrd } from "../build/initrd.js";
 import { buildRootfs } from "../build/rootfs.js";
+import { processAlive } from "../util/lock.js";
 import type { Progress } from "../util/progress.js";
 import { PORTS } from "./qemu.js";
 
@@ -164,14 +165,5 @@ async function pruneGuests(guestsDir: string, current: string, progress: Progres
   for (const { dir } of older.slice(KEEP_OLDER_GUESTS)) {
     await rm(dir, { recursive: true, force: true });
     progress.info(`removed an older cached guest: ${dir}`);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

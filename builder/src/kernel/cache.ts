@@ -6,9 +6,8 @@
 // A finished kernel's key hashes the source (tarball sha256 or tree fingerprint), the merged
 // fragment config, the architecture and the build recipe, so an unchanged kernel is never rebuilt.
 import { createHash } from "node:crypto";
-import { open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { withLock as withCacheLock } from "../util/lock.js";
 import type { Progress } from "../util/progress.js";
 
 /** Bumped whenever the way a kernel is built changes, so old cache entries stop matching. */
@@ -54,52 +53,22 @@ export function objectDirName(sourceSha256: string, arch: string, profile: strin
   return `${sourceSha256.slice(0, 16)}-${arch}-${profile.replace(/[^A-Za-z0-9_.+-]/g, "_")}`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
- * Runs `fn` holding an exclusive lock file (its content is the holder's pid). A lock whose
- * holder is gone is taken over; a live one is waited for, saying so once.
+ * Runs `fn` holding the cache lock at `path`, waiting (and saying so once) while another build
+ * holds it. Never taken over by age: a kernel build legitimately holds it for many minutes.
  */
-export async function withLock<T>(
+export function withLock<T>(
   path: string,
   fn: () => Promise<T>,
   options: { progress?: Progress; signal?: AbortSignal; what?: string } = {},
 ): Promise<T> {
-  let announced = false;
-  let unreadable = 0;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const holder = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
-    if (Number.isFinite(holder) && alive(holder)) {
-      if (!announced) {
-        options.progress?.info(`waiting for process ${holder}, which is using ${options.what ?? path}`);
-        announced = true;
-      }
-      await sleep(1000, undefined, options.signal ? { signal: options.signal } : {});
-    } else if (Number.isFinite(holder) || ++unreadable > 50) {
-      await rm(path, { force: true }); // stale: its holder exited without cleaning up
-    } else {
-      await sleep(100); // the holder is writing its pid right now
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(path, { force: true });
-  }
+  return withCacheLock(path, fn, {
+    staleMs: Number.POSITIVE_INFINITY,
+    pollMs: 1000,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onWait: (owner) =>
+      options.progress?.info(
+        `waiting for ${owner ? `process ${owner}` : "another build"}, which is using ${options.what ?? path}`,
+      ),
+  });
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -59,8 +59,9 @@ describe("withLock", () => {
 
   it("takes over a lock whose holder has exited", async () => {
     const lock = join(dir, "stale.lock");
-    writeFileSync(lock, "999999999");
-    const seen = await withLock(lock, async () => readFileSync(lock, "utf8"));
+    mkdirSync(lock);
+    writeFileSync(join(lock, "pid"), "999999999");
+    const seen = await withLock(lock, async () => readFileSync(join(lock, "pid"), "utf8"));
     expect(seen).toBe(String(process.pid));
   });
 });

@@ -1,6 +1,6 @@
 // The lock between builds sharing a cache: one holder at a time, and a lock left by a process
 // that is gone is taken over.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -32,5 +32,35 @@ describe("withLock", () => {
     mkdirSync(lock);
     writeFileSync(join(lock, "pid"), "999999999");
     expect(await withLock(lock, async () => "got it", { pollMs: 10 })).toBe("got it");
+  });
+
+  it("takes over a lock file left by an older kata-build, and a lock whose owner died before writing its pid", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kb-lock-"));
+    writeFileSync(join(dir, "old.lock"), "123");
+    expect(await withLock(join(dir, "old.lock"), async () => "file", { pollMs: 10 })).toBe("file");
+    mkdirSync(join(dir, "empty.lock"));
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, "empty.lock"), longAgo, longAgo);
+    expect(await withLock(join(dir, "empty.lock"), async () => "empty", { pollMs: 10 })).toBe("empty");
+  });
+
+  it("never takes a live owner's lock with staleMs Infinity, and tells the waiter who holds it", async () => {
+    const lock = join(mkdtempSync(join(tmpdir(), "kb-lock-")), "lock.d");
+    mkdirSync(lock);
+    writeFileSync(join(lock, "pid"), String(process.ppid));
+    const longAgo = new Date(Date.now() - 3600_000);
+    utimesSync(lock, longAgo, longAgo);
+    const owners: (number | undefined)[] = [];
+    const controller = new AbortController();
+    const waiting = withLock(lock, async () => "taken", {
+      staleMs: Number.POSITIVE_INFINITY,
+      pollMs: 10,
+      onWait: (owner) => owners.push(owner),
+      signal: controller.signal,
+    });
+    await sleep(100);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
+    expect(owners).toEqual([process.ppid]);
   });
 });
