@@ -12,12 +12,15 @@ import { buildImage } from "../build/image.js";
 import { buildInitrd } from "../build/initrd.js";
 import { buildRootfs } from "../build/rootfs.js";
 import { processAlive } from "../util/lock.js";
+import { sha256File } from "../util/manifest.js";
 import type { Progress } from "../util/progress.js";
 import { PORTS } from "./qemu.js";
 
 export interface GuestOptions {
   distro: string;
   mirror?: string;
+  /** A Node.js binary for the guest instead of the distribution's. */
+  node?: string;
   agentDir: string;
   dataDir: string;
   cacheDir: string;
@@ -65,10 +68,12 @@ async function digestDir(
 export async function ensureGuest(options: GuestOptions): Promise<Guest> {
   const hash = createHash("sha256");
   hash.update(`boot-guest/2 initrd=zstd\0${options.distro}\0${options.mirror ?? ""}\0${INIT_SCRIPT}\0`);
+  if (options.node) hash.update(`node\0${await sha256File(options.node)}\0`);
   await digestDir(hash, path.join(options.agentDir, "dist"), (n) => n.endsWith(".map"));
   await digestDir(hash, options.dataDir, (n) => n === "kernel");
   const key = hash.digest("hex").slice(0, 24);
-  const dir = path.join(options.cacheDir, "guests", `${options.distro}-${key}`);
+  const flavour = options.node ? `${options.distro}-node` : options.distro;
+  const dir = path.join(options.cacheDir, "guests", `${flavour}-${key}`);
   const guest = (cached: boolean): Guest => ({
     dir,
     initrd: path.join(dir, "kata-containers-initrd.img"),
@@ -100,6 +105,7 @@ export async function ensureGuest(options: GuestOptions): Promise<Guest> {
         tar: false,
         keepPackageDb: false,
         extraPackages: [],
+        ...(options.node ? { node: options.node } : {}),
         epoch,
       },
       options.progress,

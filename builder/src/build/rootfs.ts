@@ -1,11 +1,13 @@
 // kata-build rootfs, as the list of stages it runs.
 
 import { distros } from "../distro/index.js";
+import { NODE_PACKAGE, nodeLibraryPackages } from "../distro/package-lists.js";
 import type { InitMode } from "../distro/types.js";
 import { configureInit } from "../stages/configure-init.js";
 import { extractBase } from "../stages/extract-base.js";
 import { installAgent } from "../stages/install-agent.js";
 import { installFiles } from "../stages/install-files.js";
+import { installNode } from "../stages/install-node.js";
 import { installPackages } from "../stages/install-packages.js";
 import { makeSbom, TOOL_NAME } from "../stages/make-sbom.js";
 import { makeTar } from "../stages/make-tar.js";
@@ -33,6 +35,8 @@ export interface RootfsConfig {
   tar: boolean;
   keepPackageDb: boolean;
   extraPackages: string[];
+  /** A Node.js binary to install as /usr/bin/node instead of the distribution's nodejs. */
+  node?: string;
   epoch: number;
   /** Refresh package metadata and install afresh instead of reusing a cached base tree. */
   refresh?: boolean;
@@ -51,6 +55,10 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
     const root = staging.path(config.name);
     const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
 
+    // A given Node.js replaces the distribution's nodejs, and needs a few libraries instead.
+    const extraPackages = config.node
+      ? [...config.extraPackages, ...(await nodeLibraryPackages(config.data, distro.name))]
+      : config.extraPackages;
     if (config.fromTar) {
       await step("Extract base tarball", () => extractBase(ctx, config.fromTar!, root));
     } else {
@@ -69,10 +77,12 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
             refresh: config.refresh === true,
           },
           config.init,
-          config.extraPackages,
+          extraPackages,
+          config.node ? [NODE_PACKAGE] : [],
         ),
       );
     }
+    if (config.node) await step("Install Node.js", () => installNode(ctx, root, config.node!));
     await step("Install agent", () => installAgent(ctx, root, config.agentDir));
     await step("Install files", () => installFiles(ctx, config.data, distro.name, root, config.init));
     await step("Configure init", () => configureInit(ctx, config.data, root, config.init));
@@ -93,6 +103,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
           mirror: config.mirror,
           variant: config.variant,
           extraPackages: config.extraPackages,
+          node: config.node,
           keepPackageDb: config.keepPackageDb,
           refresh: config.refresh === true,
         },

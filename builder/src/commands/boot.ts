@@ -47,6 +47,12 @@ export const bootCommand = defineCommand({
       help: "guest distribution",
     },
     mirror: { kind: "string", arg: "URL|DIR", help: "package repository (needed for azurelinux here)" },
+    node: {
+      kind: "string",
+      arg: "distro|host|FILE",
+      default: "distro",
+      help: "the guest's Node.js: the distribution's, this machine's (when it needs only libraries the guest has), or a binary",
+    },
     kernel: { kind: "string", arg: "FILE", help: "boot this kernel instead of building one" },
     source: { kind: "string", arg: "TARBALL|DIR|VERSION", default: DEFAULT_SOURCE, help: "kernel source" },
     kernelImage: {
@@ -91,6 +97,7 @@ export const bootCommand = defineCommand({
     const guest = await ensureGuest({
       distro: values.distro,
       ...(values.mirror ? { mirror: values.mirror } : {}),
+      ...guestNode(values.node),
       agentDir: defaultAgentDir(),
       dataDir: dataDir(),
       cacheDir,
@@ -164,4 +171,10 @@ function summary(reports: BootReport[], baselineSeconds: number | undefined): st
     }
   }
   return lines.join("\n");
+}
+
+/** --node: "distro" keeps the distribution's nodejs; "host" is the Node.js running kata-build. */
+function guestNode(choice: string): { node?: string } {
+  if (choice === "distro") return {};
+  return { node: choice === "host" ? process.execPath : path.resolve(choice) };
 }

@@ -21,17 +21,26 @@ async function readList(path: string, required: boolean): Promise<string[]> {
   }
 }
 
-/** The packages for `distro` in `mode`, plus extras, without duplicates, in list order. */
+/** The packages for `distro` in `mode`, plus extras, minus `omit`, without duplicates, in list order. */
 export async function packagesFor(
   data: string,
   distro: string,
   mode: InitMode,
   extra: readonly string[] = [],
+  omit: readonly string[] = [],
 ): Promise<{ packages: string[]; lists: string[] }> {
   const base = join(data, distro, "packages.txt");
   const modeList = join(data, distro, `packages-${mode}.txt`);
   const all = [...(await readList(base, true)), ...(await readList(modeList, false)), ...extra];
-  return { packages: [...new Set(all)], lists: [base, modeList] };
+  return { packages: [...new Set(all)].filter((p) => !omit.includes(p)), lists: [base, modeList] };
+}
+
+/** The distribution's nodejs package, and what a Node.js given with --node needs instead. */
+export const NODE_PACKAGE = "nodejs";
+
+/** rootfs/<distro>/packages-node.txt: the libraries an official Node.js build links against. */
+export function nodeLibraryPackages(data: string, distro: string): Promise<string[]> {
+  return readList(join(data, distro, "packages-node.txt"), true);
 }
 
 /** Reads rootfs/<distro>/distro.toml. */

@@ -10,6 +10,7 @@ export async function installPackages(
   options: Omit<DistroOptions, "progress" | "work" | "epoch">,
   init: InitMode,
   extra: readonly string[],
+  omit: readonly string[] = [],
 ): Promise<void> {
   const full: DistroOptions = {
     ...options,
@@ -18,7 +19,7 @@ export async function installPackages(
     epoch: ctx.epoch,
     signal: ctx.signal,
   };
-  const { packages, lists } = await packagesFor(options.data, distro.name, init, extra);
+  const { packages, lists } = await packagesFor(options.data, distro.name, init, extra, omit);
   await mkdir(options.root, { recursive: true });
   const sources = await ctx.progress.step("Check repositories", () => distro.setup(full));
   for (const repo of sources.repositories) ctx.progress.info(`${repo.id}: ${repo.url}`);

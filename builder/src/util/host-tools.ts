@@ -41,19 +41,25 @@ export const debianPackageOf: Record<string, string> = {
   busybox: "busybox-static",
   tar: "tar",
   node: "nodejs",
+  ldd: "libc-bin",
 };
 
-/** Absolute path of `tool` on PATH, or undefined. */
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Absolute path of `tool` on PATH (or `tool` itself when it is a path), or undefined. */
 export function findTool(tool: string, path = process.env.PATH ?? ""): string | undefined {
+  if (tool.includes("/")) return executable(tool) ? tool : undefined;
   for (const dir of [...path.split(delimiter), "/usr/sbin", "/sbin"]) {
     if (!dir) continue;
     const candidate = join(dir, tool);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+    if (executable(candidate)) return candidate;
   }
   return undefined;
 }

@@ -208,3 +208,53 @@ describe("kata-build rootfs --distro debian with a warm cache", () => {
     10 * 60_000,
   );
 });
+
+describe("kata-build rootfs --node", () => {
+  const quiet = new Progress({ quiet: true });
+
+  it(
+    "lays the given Node.js in as /usr/bin/node, and the agent runs on it in the root",
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), "kb-node-"));
+      try {
+        const result = await buildRootfs(
+          debianConfig(out, "systemd", { fromTar: rootfs.tar, node: process.execPath, tar: false }),
+          quiet,
+        );
+        const root = join(out, "rootfs");
+        // The tarball's /usr/bin/node (Debian's) was replaced, not written through.
+        expect(sha(join(root, "usr/bin/node"))).toBe(sha(process.execPath));
+        expect(sha(join(rootfs.root, "usr/bin/node"))).not.toBe(sha(process.execPath));
+        expect(result.manifest.node).toEqual({
+          source: process.execPath,
+          version: process.version,
+          sha256: sha(process.execPath),
+        });
+        expect(inRoot(root, "/usr/bin/node -p process.version").trim()).toBe(process.version);
+        expect(inRoot(root, "/usr/bin/kata-agent --version")).toContain(`node ${process.version}`);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    5 * 60_000,
+  );
+
+  it(
+    "refuses a Node.js older than the agent needs, and leaves no output",
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), "kb-node-"));
+      const old = join(out, "node16");
+      writeFileSync(old, "#!/bin/sh\necho v16.20.2\n", { mode: 0o755 });
+      try {
+        await expect(
+          buildRootfs(debianConfig(join(out, "out"), "systemd", { fromTar: rootfs.tar, node: old }), quiet),
+        ).rejects.toThrow(/is Node\.js v16\.20\.2; the agent needs 18 or later/);
+        expect(existsSync(join(out, "out", "rootfs"))).toBe(false);
+        expect(existsSync(join(out, "out", "rootfs.manifest.json"))).toBe(false);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    5 * 60_000,
+  );
+});
