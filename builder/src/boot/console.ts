@@ -6,6 +6,8 @@ export class ConsoleWatch {
   private timer: NodeJS.Timeout;
   kernelAt: number | undefined;
   panic: string | undefined;
+  /** The agent's own start-up time, from its "agent ready" log line (node's clock). */
+  agentStartupMs: number | undefined;
 
   constructor(
     private readonly file: string,
@@ -24,6 +26,9 @@ export class ConsoleWatch {
       for (const line of lines) {
         if (this.kernelAt === undefined && line.includes("Linux version")) this.kernelAt = performance.now();
         if (this.panic === undefined && /Kernel panic/.test(line)) this.panic = line.trim();
+        if (this.agentStartupMs === undefined && line.includes('"msg":"agent ready"')) {
+          this.agentStartupMs = startupMs(line);
+        }
         this.onLine?.(line);
       }
     }, 20);
@@ -38,5 +43,14 @@ export class ConsoleWatch {
   tail(lines = 40): string {
     if (!existsSync(this.file)) return "(no console output)";
     return readFileSync(this.file, "latin1").trimEnd().split("\n").slice(-lines).join("\n");
+  }
+}
+
+function startupMs(line: string): number | undefined {
+  try {
+    const value = (JSON.parse(line.slice(line.indexOf("{"))) as { startupMs?: unknown }).startupMs;
+    return typeof value === "number" ? value : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -43,6 +43,8 @@ export interface BootReport {
   kernelToAgentMs: number;
   /** Agent ready -> the first container exited (create, start, output, wait). */
   agentToContainerExitMs: number;
+  /** The agent's own start-up as it logs it (process start -> serving), if its log showed it. */
+  agentStartupMs?: number;
   /** DestroySandbox -> QEMU exited (the agent powered the guest off). */
   shutdownMs: number;
   /** Health.Check through the bridge to the agent's AF_VSOCK listener (vsock loopback). */
@@ -167,6 +169,7 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
       qemuToKernelMs: Math.round(kernelAt - vm.startedAt),
       kernelToAgentMs: Math.round(agentAt - kernelAt),
       agentToContainerExitMs: Math.round(scenario.containerExitAt - agentAt),
+      ...(console.agentStartupMs !== undefined ? { agentStartupMs: console.agentStartupMs } : {}),
       shutdownMs: Math.round(performance.now() - (destroyAt || performance.now())),
       vsockCheckMs,
       scenario,

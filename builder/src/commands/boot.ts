@@ -159,7 +159,7 @@ function summary(reports: BootReport[], baselineSeconds: number | undefined): st
   const lines = ["Boot timings (QEMU TCG):"];
   for (const r of reports) {
     lines.push(
-      `  ${r.form.padEnd(7)} QEMU start -> kernel ${s(r.qemuToKernelMs)}, kernel -> agent ready ${s(r.kernelToAgentMs)}, agent ready -> container exit ${s(r.agentToContainerExitMs)}; vsock loopback check ${r.vsockCheckMs} ms; power-off ${s(r.shutdownMs)}`,
+      `  ${r.form.padEnd(7)} QEMU start -> kernel ${s(r.qemuToKernelMs)}, kernel -> agent ready ${s(r.kernelToAgentMs)}${r.agentStartupMs !== undefined ? ` (of which the agent's own start ${s(r.agentStartupMs)})` : ""}, agent ready -> container exit ${s(r.agentToContainerExitMs)}; vsock loopback check ${r.vsockCheckMs} ms; power-off ${s(r.shutdownMs)}`,
     );
   }
   if (baselineSeconds !== undefined) {
