@@ -10,6 +10,7 @@ import { MemAgent } from "./guest/mem-agent/mem-agent.js";
 import { realRoots } from "./guest/roots.js";
 import { exitAgent, isInit, setupAsInit, startLoopback } from "./init/index.js";
 import { type Level, Logger, levels } from "./log.js";
+import { type LogPort, startLogPort } from "./log-port.js";
 import { native } from "./native/index.js";
 import { NetworkManager } from "./network/index.js";
 import { PolicyError } from "./policy/errors.js";
@@ -18,6 +19,7 @@ import { POLICY_ENGINE } from "./policy/policy.js";
 import { buildRouter } from "./rpc/index.js";
 import { startAgentServer } from "./server.js";
 import { createStorageServices } from "./storage/index.js";
+import { VMADDR_CID_ANY } from "./transport/address.js";
 import { AGENT_VERSION, API_VERSION } from "./version.js";
 
 const USAGE = `Usage: kata-agent [--config FILE] [--cmdline FILE]
@@ -86,6 +88,15 @@ export async function main(argv: string[]): Promise<number> {
 
   protectFromOomKiller(log);
   becomeSubreaper(log);
+  let logPort: LogPort | undefined;
+  if (config.logVport > 0) {
+    try {
+      logPort = await startLogPort(log, { scheme: "vsock", cid: VMADDR_CID_ANY, port: config.logVport });
+    } catch (err) {
+      // Logs still reach stderr (the console): not a reason to leave the pod without an agent.
+      log.error("cannot serve the log port; logging to stderr", { error: err });
+    }
+  }
 
   const storage = createStorageServices({
     runDir: config.runDir,
@@ -160,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
   stop = installSignalHandlers(log, async () => {
     await server.close(config.shutdownGraceMs);
     await containers.shutdown();
+    await logPort?.close();
   });
   if (init) {
     startLoopback(log);
