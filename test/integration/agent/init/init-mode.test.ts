@@ -1,7 +1,8 @@
 // The agent as PID 1, in its own PID, mount and UTS namespaces (so the host is untouched):
 // it mounts the early filesystems itself, serves the API, and powers "the VM" off at the end,
 // which inside a PID namespace ends the namespace.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -12,10 +13,21 @@ import { dial } from "../../../../agent/src/transport/dial.js";
 import { serviceClient, TtrpcClient } from "../../../../agent/src/ttrpc/client.js";
 import { agentBundle, repoRoot } from "../../../helpers/agent.js";
 
+/**
+ * A scratch directory the agent's own mounts do not hide: it mounts fresh tmpfs on /tmp and
+ * /run, so not there (a clone of the repository may well live under /tmp).
+ */
+function scratchBase(): string {
+  for (const dir of [path.join(repoRoot, ".cache"), "/var/tmp", homedir()]) {
+    mkdirSync(dir, { recursive: true });
+    if (!/^\/(tmp|run)(\/|$)/.test(realpathSync(dir))) return dir;
+  }
+  throw new Error("no scratch directory outside /tmp and /run");
+}
+
 describe("agent as init (PID 1)", () => {
   it("mounts /proc, /sys, /dev, /dev/pts, /run, /tmp and cgroup2, brings up lo, serves, and powers off after DestroySandbox", async () => {
-    // Not under /tmp or /run: the agent mounts fresh tmpfs there, hiding a socket from us.
-    const dir = mkdtempSync(path.join(repoRoot, ".cache", "init-mode-"));
+    const dir = mkdtempSync(path.join(scratchBase(), "kata-init-mode-"));
     const socket = path.join(dir, "agent.sock");
     const child = execa(
       "unshare",
@@ -47,7 +59,9 @@ describe("agent as init (PID 1)", () => {
     });
     try {
       const client = new TtrpcClient(
-        await dial(parseAddress(`unix://${socket}`), { timeoutMs: 20_000, retryMs: 50 }),
+        await dial(parseAddress(`unix://${socket}`), { timeoutMs: 20_000, retryMs: 50 }).catch((err) => {
+          throw new Error(`${(err as Error).message}\nagent stderr:\n${stderr}`);
+        }),
       );
       expect((await serviceClient(client, Health).check({})).status).toBe(1);
       // /sys and /dev may already hold this very filesystem (same network namespace, devtmpfs).
