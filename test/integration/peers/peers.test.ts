@@ -134,6 +134,22 @@ describe("Go ttrpc peers", () => {
     }
   });
 
+  it("--stream-bytes: ReadStdout hands out that many bytes per exec, at most len per call, then EOF", async () => {
+    const stream = await startGoHealthServer(`unix://${dir}/stream.sock`, ["--stream-bytes", "100000"]);
+    try {
+      const args = ["read-stream", "--container-id", "c1", "--len", "32768"];
+      const first = await runGoClient(stream.addr, args);
+      // 3 full reads, 1696 bytes, then the empty reply.
+      expect(first.json).toMatchObject({ bytes: 100000, calls: 5 });
+      const again = await runGoClient(stream.addr, args);
+      expect(again.json).toMatchObject({ bytes: 0, calls: 1 });
+      const other = await runGoClient(stream.addr, ["read-stream", "--container-id", "c2", "--len", "65536"]);
+      expect(other.json).toMatchObject({ bytes: 100000, calls: 3 });
+    } finally {
+      await stream.stop();
+    }
+  });
+
   it("connection errors are local Unavailable errors", async () => {
     const r = await runGoClient(`unix://${dir}/missing.sock`, ["check"]);
     expect(r.exitCode).toBe(3);

@@ -2,10 +2,14 @@
 // ttrpc. It is the Go baseline the agent's ttrpc server is benchmarked against,
 // and a known-good server for testing the test client itself.
 //
-//	kata-ttrpc-health-server --addr unix:///tmp/h.sock [--agent-version go-reference] [--version-delay 0]
+//	kata-ttrpc-health-server --addr unix:///tmp/h.sock [--agent-version go-reference] [--version-delay 0] [--stream-bytes N]
 //
 // --version-delay makes Version a slow call, a stand-in for the agent's
 // blocking RPCs when testing the client's "concurrent" command.
+//
+// --stream-bytes also serves grpc.AgentService/ReadStdout: N zero bytes per
+// container and exec id, at most len per call, then an empty reply (EOF). It
+// is the Go baseline of the agent's output path (from memory, no pipe).
 //
 // Once listening it prints one JSON line ({"listening":ADDR,"pid":N}) on stdout,
 // so a test can wait for readiness without polling the socket.
@@ -18,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,14 +55,43 @@ func main() {
 	addr := flag.String("addr", "", "listen address: unix:///path, unix://@abstract or tcp://host:port")
 	agentVersion := flag.String("agent-version", "go-reference", "agent_version returned by Health.Version")
 	versionDelay := flag.Duration("version-delay", 0, "delay before Version answers")
+	streamBytes := flag.Int64("stream-bytes", 0, "also serve ReadStdout: this many bytes per exec, then EOF")
 	flag.Parse()
-	if err := run(*addr, health{*agentVersion, *versionDelay}); err != nil {
+	if err := run(*addr, health{*agentVersion, *versionDelay}, *streamBytes); err != nil {
 		fmt.Fprintln(os.Stderr, "kata-ttrpc-health-server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, svc health) error {
+// registerStream serves ReadStdout alone, with a method table (the generated
+// registration wants every AgentService method).
+func registerStream(srv *ttrpc.Server, total int64) {
+	var mu sync.Mutex
+	left := map[string]int64{}
+	srv.Register("grpc.AgentService", map[string]ttrpc.Method{
+		"ReadStdout": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+			var req pb.ReadStreamRequest
+			if err := unmarshal(&req); err != nil {
+				return nil, err
+			}
+			key := req.ContainerId + "/" + req.ExecId
+			mu.Lock()
+			n, seen := left[key]
+			if !seen {
+				n = total
+			}
+			chunk := int64(req.Len)
+			if chunk > n {
+				chunk = n
+			}
+			left[key] = n - chunk
+			mu.Unlock()
+			return &pb.ReadStreamResponse{Data: make([]byte, chunk)}, nil
+		},
+	})
+}
+
+func run(addr string, svc health, streamBytes int64) error {
 	if addr == "" {
 		return fmt.Errorf("--addr is required")
 	}
@@ -70,6 +104,9 @@ func run(addr string, svc health) error {
 		return err
 	}
 	pb.RegisterHealthService(srv, svc)
+	if streamBytes > 0 {
+		registerStream(srv, streamBytes)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
