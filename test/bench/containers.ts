@@ -192,7 +192,7 @@ export async function benchContainers(options: {
           ours: median(viaAgent),
           reference: { name: "bare runc run, same bundle", value: median(bare) },
           goal: { of: "ratio", max: 1.2 },
-          note: "the agent must run `runc create` and `runc start` (two RPCs; the next row's reference shows that split costs runc nothing); measured inside the agent, each runtime call spends 2-3 ms in execa before runc starts, and runc create runs slower beside a busy agent on 2 cores",
+          note: "the agent must run `runc create` and `runc start` (two RPCs; the next row's reference shows that split costs runc little); measured inside the agent, each runtime call spends 2-3 ms in execa before runc starts, and runc create runs slower beside a busy agent on 2 cores",
         },
         {
           name: "create+start+wait of /bin/true (split lifecycle)",
