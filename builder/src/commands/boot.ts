@@ -12,8 +12,9 @@ import { distroNames } from "../distro/index.js";
 import { ensureKernel } from "../kernel/pipeline.js";
 import { smokeBoot } from "../kernel/smoke/boot.js";
 import { BuildError } from "../util/errors.js";
-import { dataDir, defaultAgentDir, defaultCacheDir } from "../util/paths.js";
+import { dataDir, defaultAgentDir } from "../util/paths.js";
 import { defineCommand } from "./command.js";
+import { cacheDirOf, cacheOption, quietOption } from "./shared-options.js";
 
 const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
 
@@ -71,17 +72,13 @@ export const bootCommand = defineCommand({
     },
     baseline: { kind: "boolean", default: true, help: "also time the kernel booting a busybox /init" },
     json: { kind: "boolean", help: "print the timings as JSON on stdout" },
-    cache: {
-      kind: "string",
-      arg: "DIR",
-      help: "cache for kernels, packages and guests (default ~/.cache/kata-build)",
-    },
+    cache: cacheOption,
     keep: { kind: "boolean", help: "keep the work directory (console logs, sockets)" },
     timeout: { kind: "number", arg: "SECONDS", default: 600, help: "give up on a boot after this long" },
-    quiet: { kind: "boolean", short: "q", help: "print no progress" },
+    quiet: quietOption,
   },
   async run(values, _positionals, progress) {
-    const cacheDir = values.cache ? path.resolve(values.cache) : defaultCacheDir();
+    const cacheDir = cacheDirOf(values.cache);
     const kernel =
       values.kernel ??
       (await (async () => {

@@ -4,6 +4,7 @@ import { sourceDateEpoch } from "../build/context.js";
 import { buildImage } from "../build/image.js";
 import type { FsType } from "../stages/make-filesystem.js";
 import { defineCommand } from "./command.js";
+import { outOption, quietOption, rootfsInputOption } from "./shared-options.js";
 
 export const imageCommand = defineCommand({
   name: "image",
@@ -17,13 +18,8 @@ export const imageCommand = defineCommand({
     "set, the same root filesystem always gives the same bytes.",
   ].join("\n"),
   options: {
-    rootfs: {
-      kind: "string",
-      arg: "DIR|TAR",
-      default: "out/rootfs",
-      help: "root filesystem tree or tarball",
-    },
-    out: { kind: "string", short: "o", arg: "DIR", default: "out", help: "output directory" },
+    rootfs: rootfsInputOption,
+    out: outOption("out"),
     name: { kind: "string", arg: "FILE", default: "kata-containers.img", help: "image file name" },
     fs: { kind: "string", arg: "TYPE", choices: ["ext4", "erofs"], default: "ext4", help: "filesystem" },
     verity: { kind: "boolean", help: "add a dm-verity hash partition and print the root hash" },
@@ -35,7 +31,7 @@ export const imageCommand = defineCommand({
       arg: "TEXT",
       help: "seed for UUIDs, salt and disk id (default: from the content)",
     },
-    quiet: { kind: "boolean", short: "q", help: "print no progress" },
+    quiet: quietOption,
   },
   async run(values, _positionals, progress) {
     const result = await buildImage(

@@ -4,6 +4,7 @@ import { sourceDateEpoch } from "../build/context.js";
 import { buildInitrd, defaultCompression, defaultLevel } from "../build/initrd.js";
 import type { Compression } from "../stages/make-initrd.js";
 import { defineCommand } from "./command.js";
+import { outOption, quietOption, rootfsInputOption } from "./shared-options.js";
 
 export const initrdCommand = defineCommand({
   name: "initrd",
@@ -16,13 +17,8 @@ export const initrdCommand = defineCommand({
     "Adds /init pointing at the agent (agent as init) or systemd when the tree has none.",
   ].join("\n"),
   options: {
-    rootfs: {
-      kind: "string",
-      arg: "DIR|TAR",
-      default: "out/rootfs",
-      help: "root filesystem tree or tarball",
-    },
-    out: { kind: "string", short: "o", arg: "DIR", default: "out", help: "output directory" },
+    rootfs: rootfsInputOption,
+    out: outOption("out"),
     name: { kind: "string", arg: "FILE", default: "kata-containers-initrd.img", help: "initrd file name" },
     compression: {
       kind: "string",
@@ -36,7 +32,7 @@ export const initrdCommand = defineCommand({
       arg: "N",
       help: `compression level (default: zstd ${defaultLevel.zstd}, gzip ${defaultLevel.gzip})`,
     },
-    quiet: { kind: "boolean", short: "q", help: "print no progress" },
+    quiet: quietOption,
   },
   async run(values, _positionals, progress) {
     await buildInitrd(

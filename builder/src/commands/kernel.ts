@@ -7,8 +7,8 @@ import { ARCHES, type Arch, HYPERVISORS, type Hypervisor, type KernelRequest } f
 import { smokeBoot } from "../kernel/smoke/boot.js";
 import { exportKernel } from "../kernel/stages/install-kernel.js";
 import { BuildError } from "../util/errors.js";
-import { defaultCacheDir } from "../util/paths.js";
 import { defineCommand } from "./command.js";
+import { cacheDirOf, cacheOption, outOption, quietOption } from "./shared-options.js";
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 
@@ -40,7 +40,7 @@ export const kernelCommand = defineCommand({
     arch: { kind: "string", arg: "ARCH", choices: ARCHES, default: "x86_64", help: "architecture" },
     feature: { kind: "strings", arg: "NAME", help: "optional feature fragment (repeatable)" },
     fragment: { kind: "strings", arg: "FILE", help: "extra fragment file applied last (repeatable)" },
-    out: { kind: "string", short: "o", arg: "DIR", default: "out/kernel", help: "output directory" },
+    out: outOption("out/kernel"),
     jobs: {
       kind: "number",
       short: "j",
@@ -48,11 +48,7 @@ export const kernelCommand = defineCommand({
       default: availableParallelism(),
       help: "parallel make jobs",
     },
-    cache: {
-      kind: "string",
-      arg: "DIR",
-      help: "cache directory (default: $KATA_BUILD_CACHE or ~/.cache/kata-build)",
-    },
+    cache: cacheOption,
     configOnly: {
       kind: "boolean",
       help: "merge, olddefconfig and verify only; write config + manifest.json",
@@ -61,7 +57,7 @@ export const kernelCommand = defineCommand({
     mirror: { kind: "string", arg: "URL", help: "kernel.org mirror for version downloads" },
     data: { kind: "string", arg: "DIR", help: "kernel data directory (default: rootfs/kernel)" },
     json: { kind: "boolean", help: "print the result as JSON on stdout" },
-    quiet: { kind: "boolean", short: "q", help: "print no progress" },
+    quiet: quietOption,
   },
   async run(values, _positionals, progress) {
     if (!values.source) {
@@ -76,7 +72,7 @@ export const kernelCommand = defineCommand({
       source: values.source,
       features: values.feature ?? [],
       extraFragments: values.fragment ?? [],
-      cacheDir: resolve(values.cache ?? defaultCacheDir()),
+      cacheDir: cacheDirOf(values.cache),
       jobs: values.jobs,
       progress,
       ...(values.mirror ? { mirror: values.mirror } : {}),

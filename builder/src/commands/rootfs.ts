@@ -3,8 +3,9 @@ import { resolve } from "node:path";
 import { sourceDateEpoch } from "../build/context.js";
 import { buildRootfs } from "../build/rootfs.js";
 import { distroNames } from "../distro/index.js";
-import { dataDir, defaultAgentDir, defaultCacheDir } from "../util/paths.js";
+import { dataDir, defaultAgentDir } from "../util/paths.js";
 import { defineCommand } from "./command.js";
+import { cacheDirOf, cacheOption, outOption, quietOption } from "./shared-options.js";
 
 export const rootfsCommand = defineCommand({
   name: "rootfs",
@@ -30,7 +31,7 @@ export const rootfsCommand = defineCommand({
       default: "azurelinux",
       help: "distribution",
     },
-    out: { kind: "string", short: "o", arg: "DIR", default: "out", help: "output directory" },
+    out: outOption("out"),
     name: {
       kind: "string",
       arg: "NAME",
@@ -62,11 +63,7 @@ export const rootfsCommand = defineCommand({
       choices: ["essential", "minbase", "required"],
       help: "mmdebstrap variant (Debian; default from rootfs/debian/distro.toml)",
     },
-    cache: {
-      kind: "string",
-      arg: "DIR",
-      help: "package cache shared by builds (default: $KATA_BUILD_CACHE or ~/.cache/kata-build)",
-    },
+    cache: cacheOption,
     refresh: {
       kind: "boolean",
       help: "refresh package lists now and install afresh (Debian: no cached base tree)",
@@ -85,7 +82,7 @@ export const rootfsCommand = defineCommand({
       help: "install this Node.js binary as /usr/bin/node instead of the distribution's nodejs (e.g. an official build: it starts faster)",
     },
     data: { kind: "string", arg: "DIR", help: "the rootfs/ data directory (default: the repository's)" },
-    quiet: { kind: "boolean", short: "q", help: "print no progress" },
+    quiet: quietOption,
   },
   async run(values, _positionals, progress) {
     const result = await buildRootfs(
@@ -95,7 +92,7 @@ export const rootfsCommand = defineCommand({
         out: resolve(values.out),
         name: values.name,
         data: values.data ? resolve(values.data) : dataDir(),
-        cache: values.cache ? resolve(values.cache) : defaultCacheDir(),
+        cache: cacheDirOf(values.cache),
         agentDir: values.agent ? resolve(values.agent) : defaultAgentDir(),
         mirror: values.mirror,
         gpgKey: values.gpgKey,

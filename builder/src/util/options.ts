@@ -92,6 +92,7 @@ export function formatHelp(usage: string, summary: string, table: OptionTable): 
       .join("; ");
     return { flag, help: extra ? `${spec.help} (${extra})` : spec.help };
   });
+  rows.push({ flag: "    --help", help: "show this help" });
   const width = Math.max(...rows.map((r) => r.flag.length), 10) + 2;
   return [
     `Usage: ${usage}`,
@@ -100,7 +101,6 @@ export function formatHelp(usage: string, summary: string, table: OptionTable): 
     "",
     "Options:",
     ...rows.map((r) => `  ${r.flag.padEnd(width)}${r.help}`),
-    `      ${"--help".padEnd(width)}show this help`,
     "",
   ].join("\n");
 }
