@@ -22,6 +22,7 @@ import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { StorageManager, type StorageSpec } from "../../../../agent/src/storage/index.js";
 import { resize2fs } from "../../../../agent/src/storage/tools/resize2fs.js";
 import { hasCapability } from "../../../../agent/src/storage/volume.js";
+import { storageSpec } from "../../../helpers/storage.js";
 import { df, Kernel, mountAt } from "./kernel.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-block-"));
@@ -42,16 +43,7 @@ afterEach(async () => {
 });
 
 function blk(device: string, mountPoint: string, fields: Partial<StorageSpec> = {}): StorageSpec {
-  return {
-    driver: "blk",
-    driverOptions: [],
-    source: device,
-    fstype: "ext4",
-    options: [],
-    mountPoint,
-    shared: false,
-    ...fields,
-  };
+  return storageSpec({ driver: "blk", source: device, fstype: "ext4", mountPoint, ...fields });
 }
 
 const MiB = 1024n * 1024n;

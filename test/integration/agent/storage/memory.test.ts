@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
-import { StorageManager, type StorageSpec } from "../../../../agent/src/storage/index.js";
+import { StorageManager } from "../../../../agent/src/storage/index.js";
 import { MAX_ENTRIES_PER_STORAGE } from "../../../../agent/src/storage/watcher.js";
+import { storageSpec } from "../../../helpers/storage.js";
 import { Kernel, mountAt } from "./kernel.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-memory-"));
@@ -32,25 +33,12 @@ afterEach(async () => {
   await manager.releaseAll();
 });
 
-function storage(fields: Partial<StorageSpec>): StorageSpec {
-  return {
-    driver: "",
-    driverOptions: [],
-    source: "",
-    fstype: "",
-    options: [],
-    mountPoint: "",
-    shared: false,
-    ...fields,
-  };
-}
-
 const MiB = 1024n * 1024n;
 
 describe("ephemeral", () => {
   it("mounts a tmpfs with its size, mode and flags, gives it the fsgid, and keeps it for the sandbox", async () => {
     const mountPoint = join(runDir, "sandbox", "shm");
-    const shm = storage({
+    const shm = storageSpec({
       driver: "ephemeral",
       source: "shm",
       fstype: "tmpfs",
@@ -82,7 +70,7 @@ describe("ephemeral", () => {
     const mountPoint = join(runDir, "mem");
     await manager.add(
       [
-        storage({
+        storageSpec({
           driver: "ephemeral",
           source: "tmpfs",
           fstype: "tmpfs",
@@ -93,7 +81,7 @@ describe("ephemeral", () => {
       "c1",
     );
     await manager.updateEphemeral([
-      storage({
+      storageSpec({
         driver: "ephemeral",
         source: "tmpfs",
         fstype: "tmpfs",
@@ -110,7 +98,7 @@ describe("ephemeral", () => {
     const mountPoint = join(runDir, "resizable");
     await manager.add(
       [
-        storage({
+        storageSpec({
           driver: "ephemeral",
           source: "tmpfs",
           fstype: "tmpfs",
@@ -133,7 +121,7 @@ describe("local", () => {
     expect(
       await manager.add(
         [
-          storage({
+          storageSpec({
             driver: "local",
             source: "local",
             mountPoint: path,
@@ -148,7 +136,14 @@ describe("local", () => {
     expect(mountAt(path)).toBeUndefined();
     await expect(
       manager.add(
-        [storage({ driver: "local", source: "local", mountPoint: join(runDir, "x"), options: ["mode=rwx"] })],
+        [
+          storageSpec({
+            driver: "local",
+            source: "local",
+            mountPoint: join(runDir, "x"),
+            options: ["mode=rwx"],
+          }),
+        ],
         "c1",
       ),
     ).rejects.toThrow(/mode=rwx is not an octal mode/);
@@ -163,7 +158,7 @@ describe("overlayfs", () => {
     const mountPoint = join(runDir, "c1", "rootfs");
     await manager.add(
       [
-        storage({
+        storageSpec({
           driver: "overlayfs",
           source: "overlay",
           fstype: "overlay",
@@ -189,7 +184,7 @@ describe("binds", () => {
     mkdirSync(source, { recursive: true });
     const mountPoint = join(runDir, "ro-bind");
     await manager.add(
-      [storage({ driver: "virtio-fs", source, fstype: "bind", mountPoint, options: ["bind", "ro"] })],
+      [storageSpec({ driver: "virtio-fs", source, fstype: "bind", mountPoint, options: ["bind", "ro"] })],
       "c1",
     );
     expect(mountAt(mountPoint)?.options).toMatch(/^ro,/);
@@ -207,7 +202,7 @@ describe("watchable-bind", () => {
     writeFileSync(join(source, "sub", "b"), "two");
     const target = join(runDir, "shared", "containers", "watchable", "c1-configmap");
     expect(
-      await manager.add([storage({ driver: "watchable-bind", source, mountPoint: target })], "c1"),
+      await manager.add([storageSpec({ driver: "watchable-bind", source, mountPoint: target })], "c1"),
     ).toEqual([]);
     expect(mountAt(join(runDir, "shared", "containers", "watchable"))?.fstype).toBe("tmpfs");
     expect(readFileSync(join(target, "a"), "utf8")).toBe("one");
@@ -226,7 +221,7 @@ describe("watchable-bind", () => {
     mkdirSync(source, { recursive: true });
     for (let i = 0; i < MAX_ENTRIES_PER_STORAGE + 4; i++) writeFileSync(join(source, `f${i}`), String(i));
     const target = join(runDir, "shared", "containers", "watchable", "c2-big");
-    await manager.add([storage({ driver: "watchable-bind", source, mountPoint: target })], "c2");
+    await manager.add([storageSpec({ driver: "watchable-bind", source, mountPoint: target })], "c2");
     expect(mountAt(target)).toMatchObject({ fstype: expect.any(String) });
     writeFileSync(join(source, "late"), "seen through the bind at once");
     expect(readFileSync(join(target, "late"), "utf8")).toBe("seen through the bind at once");

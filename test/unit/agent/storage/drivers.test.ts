@@ -8,25 +8,13 @@ import { Code } from "../../../../agent/src/core/code.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { Logger } from "../../../../agent/src/log.js";
 import { allocateHugepages } from "../../../../agent/src/storage/drivers/ephemeral.js";
-import { MS, StorageManager, type StorageSpec } from "../../../../agent/src/storage/index.js";
+import { MS, StorageManager } from "../../../../agent/src/storage/index.js";
+import { storageSpec } from "../../../helpers/storage.js";
 import { RecordingMounter } from "./fake-mounter.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-storage-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = Logger.create("critical", () => {});
-
-function storage(fields: Partial<StorageSpec>): StorageSpec {
-  return {
-    driver: "",
-    driverOptions: [],
-    source: "",
-    fstype: "",
-    options: [],
-    mountPoint: "",
-    shared: false,
-    ...fields,
-  };
-}
 
 let mounter: RecordingMounter;
 let manager: StorageManager;
@@ -51,7 +39,7 @@ describe("shared filesystem drivers", () => {
     const mountPoint = join(runDir, "shared/containers");
     const paths = await manager.add(
       [
-        storage({
+        storageSpec({
           driver: "virtio-fs",
           source: "kataShared",
           fstype: "virtiofs",
@@ -72,7 +60,7 @@ describe("shared filesystem drivers", () => {
     const mountPoint = join(runDir, "shared/containers");
     mounter.mounted.add(mountPoint);
     await manager.add(
-      [storage({ driver: "virtio-fs", source: "kataShared", fstype: "virtiofs", mountPoint })],
+      [storageSpec({ driver: "virtio-fs", source: "kataShared", fstype: "virtiofs", mountPoint })],
       "sandbox",
     );
     expect(mounter.calls).toEqual([]);
@@ -82,7 +70,7 @@ describe("shared filesystem drivers", () => {
     const mountPoint = join(runDir, "shared/containers");
     await manager.add(
       [
-        storage({
+        storageSpec({
           driver: "9p",
           source: "kataShared",
           fstype: "9p",
@@ -106,7 +94,7 @@ describe("shared filesystem drivers", () => {
   it("gives 9p trans=virtio and version=9p2000.L when they are missing", async () => {
     const mountPoint = join(runDir, "9p");
     await manager.add(
-      [storage({ driver: "9p", source: "tag", mountPoint, options: ["msize=8192", "ro"] })],
+      [storageSpec({ driver: "9p", source: "tag", mountPoint, options: ["msize=8192", "ro"] })],
       "sandbox",
     );
     expect(mounter.calls[0]).toEqual({
@@ -122,7 +110,7 @@ describe("shared filesystem drivers", () => {
     const mountPoint = join(runDir, "shared/containers");
     mounter.failNext = { target: mountPoint, code: "ENODEV" };
     await expect(
-      manager.add([storage({ driver: "9p", source: "kataShared", fstype: "9p", mountPoint })], "sandbox"),
+      manager.add([storageSpec({ driver: "9p", source: "kataShared", fstype: "9p", mountPoint })], "sandbox"),
     ).rejects.toMatchObject({
       code: Code.Internal,
       message: expect.stringMatching(
@@ -137,7 +125,7 @@ describe("overlayfs", () => {
     const mountPoint = join(runDir, "c1/rootfs");
     await manager.add(
       [
-        storage({
+        storageSpec({
           driver: "overlayfs",
           source: "overlay",
           fstype: "overlay",
@@ -158,7 +146,7 @@ describe("overlayfs", () => {
     const upper = join(runDir, "w/upper");
     await manager.add(
       [
-        storage({
+        storageSpec({
           driver: "overlayfs",
           source: "overlay",
           mountPoint: join(runDir, "o"),
@@ -189,19 +177,21 @@ describe("registry and reference counts", () => {
   });
 
   it("refuses unknown drivers by name, and upstream-only ones as UNIMPLEMENTED", async () => {
-    await expect(manager.add([storage({ driver: "nfs", mountPoint: "/x" })], "c1")).rejects.toMatchObject({
-      code: Code.InvalidArgument,
-      message: expect.stringContaining('unknown storage driver "nfs"; this agent supports: 9p, blk'),
-    });
+    await expect(manager.add([storageSpec({ driver: "nfs", mountPoint: "/x" })], "c1")).rejects.toMatchObject(
+      {
+        code: Code.InvalidArgument,
+        message: expect.stringContaining('unknown storage driver "nfs"; this agent supports: 9p, blk'),
+      },
+    );
     await expect(
-      manager.add([storage({ driver: "image_guest_pull", mountPoint: "/x" })], "c1"),
+      manager.add([storageSpec({ driver: "image_guest_pull", mountPoint: "/x" })], "c1"),
     ).rejects.toMatchObject({
       code: Code.Unimplemented,
     });
   });
 
   it("mounts a storage once, counts holders, and unmounts after the last release", async () => {
-    const s = storage({
+    const s = storageSpec({
       driver: "virtio-fs",
       source: "tag",
       fstype: "virtiofs",
@@ -224,7 +214,12 @@ describe("registry and reference counts", () => {
   });
 
   it("keeps shared storages until the sandbox goes", async () => {
-    const s = storage({ driver: "virtio-fs", source: "tag", mountPoint: join(runDir, "s"), shared: true });
+    const s = storageSpec({
+      driver: "virtio-fs",
+      source: "tag",
+      mountPoint: join(runDir, "s"),
+      shared: true,
+    });
     await manager.add([s], "c1");
     await manager.release("c1");
     expect(mounter.unmounts).toEqual([]);
@@ -235,8 +230,8 @@ describe("registry and reference counts", () => {
   });
 
   it("rolls back the storages of a request when a later one fails", async () => {
-    const first = storage({ driver: "virtio-fs", source: "tag", mountPoint: join(runDir, "a") });
-    const second = storage({ driver: "virtio-fs", source: "tag", mountPoint: join(runDir, "b") });
+    const first = storageSpec({ driver: "virtio-fs", source: "tag", mountPoint: join(runDir, "a") });
+    const second = storageSpec({ driver: "virtio-fs", source: "tag", mountPoint: join(runDir, "b") });
     mounter.failNext = { target: second.mountPoint, code: "EINVAL" };
     await expect(manager.add([first, second], "c1")).rejects.toThrow(/cannot mount tag/);
     expect(mounter.unmounts).toEqual([first.mountPoint]);
@@ -246,7 +241,7 @@ describe("registry and reference counts", () => {
   it("updates only ephemeral mounts, dropping fsgid", async () => {
     const mountPoint = join(runDir, "shm");
     await manager.updateEphemeral([
-      storage({
+      storageSpec({
         driver: "ephemeral",
         source: "shm",
         fstype: "tmpfs",
@@ -258,7 +253,7 @@ describe("registry and reference counts", () => {
       { source: "shm", target: mountPoint, fstype: "tmpfs", flags: MS.REMOUNT, data: "size=8M" },
     ]);
     await expect(
-      manager.updateEphemeral([storage({ driver: "local", mountPoint, options: ["size=1"] })]),
+      manager.updateEphemeral([storageSpec({ driver: "local", mountPoint, options: ["size=1"] })]),
     ).rejects.toMatchObject({
       code: Code.InvalidArgument,
       message: expect.stringContaining("only updates ephemeral"),
