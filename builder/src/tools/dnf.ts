@@ -1,6 +1,8 @@
 // tdnf and dnf, the RPM package managers of Azure Linux. They share most of their command
 // line; the differences (the repository directory key, plugin switches) live here, so the
 // distro strategy only says what to install where.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { findTool } from "../util/host-tools.js";
 import { type RunOptions, runTool, type ToolResult } from "./run.js";
 
@@ -71,11 +73,52 @@ export function installArgs(req: InstallRequest): string[] {
 }
 
 /** Runs the install; `home` holds the .rpmmacros that set the database path and nodocs. */
-export function install(req: InstallRequest, home: string, options: RunOptions = {}): Promise<ToolResult> {
-  return runTool(req.manager, "install Azure Linux packages into the root filesystem", installArgs(req), {
-    ...options,
-    env: { ...options.env, HOME: home, LC_ALL: "C" },
-  });
+export async function install(
+  req: InstallRequest,
+  home: string,
+  options: RunOptions = {},
+): Promise<ToolResult> {
+  try {
+    return await runTool(
+      req.manager,
+      "install Azure Linux packages into the root filesystem",
+      installArgs(req),
+      { ...options, env: { ...options.env, HOME: home, LC_ALL: "C" } },
+    );
+  } finally {
+    await stopKeyringAgents(req.cacheDir);
+  }
+}
+
+/**
+ * Checking repository signatures, librepo keeps each repository's keys in a GnuPG home of its
+ * own (<cachedir>/<repo>/pubring), and gpg starts a gpg-agent daemon there that outlives dnf.
+ * A build must not leave daemons behind: stop them.
+ */
+export async function stopKeyringAgents(cacheDir: string): Promise<void> {
+  if (!findTool("gpgconf")) return;
+  let repos: string[];
+  try {
+    repos = readdirSync(cacheDir);
+  } catch {
+    return;
+  }
+  for (const repo of repos) {
+    const home = join(cacheDir, repo, "pubring");
+    try {
+      readdirSync(home);
+    } catch {
+      continue;
+    }
+    await runTool(
+      "gpgconf",
+      "stop the gpg-agent of a repository keyring",
+      ["--homedir", home, "--kill", "gpg-agent"],
+      {
+        timeout: 10_000,
+      },
+    );
+  }
 }
 
 /** rpm macros for the install: the database where Azure Linux keeps it, no docs, no locales. */

@@ -11,6 +11,7 @@ export const debianPackageOf: Record<string, string> = {
   rpmbuild: "rpm",
   createrepo_c: "createrepo-c",
   gpg: "gnupg",
+  gpgconf: "gpgconf",
   mmdebstrap: "mmdebstrap",
   "apt-get": "apt",
   "apt-cache": "apt",

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRootfs, type RootfsConfig } from "../../../builder/src/build/rootfs.js";
 import { BuildError } from "../../../builder/src/util/errors.js";
 import { dataDir } from "../../../builder/src/util/paths.js";
@@ -165,4 +165,23 @@ describe("kata-build rootfs --distro azurelinux (dnf against a signed local mirr
     );
     expect((wrong as BuildError).message).toMatch(/is not the Azure Linux signing key/);
   });
+});
+
+describe("after the builds", () => {
+  it("leaves no gpg-agent running for the repository keyrings dnf checked signatures with", () => {
+    const cache = join(work, "cache");
+    // The builds above did check signatures with keyrings in the cache.
+    expect(execFileSync("find", [cache, "-name", "pubring", "-type", "d"], { encoding: "utf8" })).not.toBe(
+      "",
+    );
+    const agents = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.includes("gpg-agent") && line.includes(cache));
+    expect(agents).toEqual([]);
+  });
+});
+
+afterAll(() => {
+  // The test's own signing key has an agent too.
+  if (repo) execFileSync("gpgconf", ["--homedir", repo.gnupg, "--kill", "gpg-agent"]);
 });
