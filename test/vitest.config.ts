@@ -7,6 +7,8 @@ export default defineConfig({
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
     include: ["test/**/*.test.ts"],
+    // A scratch TMPDIR per test file, removed afterwards (test/helpers/scratch-setup.ts).
+    setupFiles: ["test/helpers/scratch-setup.ts"],
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 120_000,
