@@ -14,11 +14,11 @@ process.env.TMPDIR = scratch;
 
 /** Mount points at or below `dir` in this mount namespace, deepest first. */
 function mountsUnder(dir: string): string[] {
-  const unescape = (p: string) =>
+  const decodeOctal = (p: string) =>
     p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
   return readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
-    .map((line) => unescape(line.split(" ")[4] ?? ""))
+    .map((line) => decodeOctal(line.split(" ")[4] ?? ""))
     .filter((m) => m === dir || m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
 }
