@@ -4,7 +4,7 @@
 // dominated by Node's own bootstrap, and a build with a startup snapshot and code cache (the
 // official builds) boots several times faster than one without (Debian's nodejs 18). The binary
 // must run the agent bundle and find every shared library it needs inside the root.
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BuildContext } from "../build/context.js";
@@ -61,6 +61,14 @@ export async function missingLibraries(root: string, ldd: string): Promise<strin
 
 export async function installNode(ctx: BuildContext, root: string, node: string): Promise<void> {
   if (!existsSync(node)) throw new BuildError(`--node ${node}: no such file`);
+  try {
+    accessSync(node, constants.X_OK);
+  } catch {
+    throw new BuildError(
+      `--node ${node} is not executable`,
+      `chmod +x ${node}, or pass the node binary itself`,
+    );
+  }
   const run = await runTool(node, "run the Node.js binary given with --node", ["-p", "process.version"], {
     timeout: 30_000,
     cancelSignal: ctx.signal,

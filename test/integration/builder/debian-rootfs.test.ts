@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdtempSync,
@@ -240,7 +241,7 @@ describe("kata-build rootfs --node", () => {
   );
 
   it(
-    "refuses a Node.js older than the agent needs, and leaves no output",
+    "refuses a Node.js older than the agent needs, or a file that is not executable, and leaves no output",
     async () => {
       const out = mkdtempSync(join(tmpdir(), "kb-node-"));
       const old = join(out, "node16");
@@ -249,6 +250,10 @@ describe("kata-build rootfs --node", () => {
         await expect(
           buildRootfs(debianConfig(join(out, "out"), "systemd", { fromTar: rootfs.tar, node: old }), quiet),
         ).rejects.toThrow(/is Node\.js v16\.20\.2; the agent needs 18 or later/);
+        chmodSync(old, 0o644);
+        await expect(
+          buildRootfs(debianConfig(join(out, "out"), "systemd", { fromTar: rootfs.tar, node: old }), quiet),
+        ).rejects.toThrow(/--node .* is not executable/);
         expect(existsSync(join(out, "out", "rootfs"))).toBe(false);
         expect(existsSync(join(out, "out", "rootfs.manifest.json"))).toBe(false);
       } finally {
