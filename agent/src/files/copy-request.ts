@@ -1,6 +1,7 @@
 // Checks a CopyFile request before anything touches the disk: where it may write (only below the
 // shared root, no "..", no NUL), what it creates (directory, symlink or regular file), and whether
 // its sizes and offsets make sense. Everything refused here is INVALID_ARGUMENT.
+import type { CopyFileRequest } from "../../gen/agent_pb.js";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 import { isComponent } from "./dir-handle.js";
@@ -15,16 +16,11 @@ export const DEFAULT_MAX_FILE_SIZE = 16 * 1024 ** 3;
 /** Longest symlink target the kernel stores (PATH_MAX - 1). */
 const MAX_LINK_TARGET = 4095;
 
-export interface CopyFileInput {
-  path: string;
-  fileSize: bigint;
-  fileMode: number;
-  dirMode: number;
-  uid: number;
-  gid: number;
-  offset: bigint;
-  data: Uint8Array;
-}
+/** What CopyFile uses of its request (the generated message's own fields). */
+export type CopyFileInput = Pick<
+  CopyFileRequest,
+  "path" | "fileSize" | "fileMode" | "dirMode" | "uid" | "gid" | "offset" | "data"
+>;
 
 export type CopyPlan = {
   /** Components below the root; the last one is what gets created. */
