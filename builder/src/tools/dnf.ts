@@ -1,7 +1,7 @@
 // tdnf and dnf, the RPM package managers of Azure Linux. They share most of their command
 // line; the differences (the repository directory key, plugin switches) live here, so the
 // distro strategy only says what to install where.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { findTool } from "../util/host-tools.js";
 import { type RunOptions, runTool, type ToolResult } from "./run.js";
@@ -97,19 +97,10 @@ export async function install(
  */
 export async function stopKeyringAgents(cacheDir: string): Promise<void> {
   if (!findTool("gpgconf")) return;
-  let repos: string[];
-  try {
-    repos = readdirSync(cacheDir);
-  } catch {
-    return;
-  }
-  for (const repo of repos) {
-    const home = join(cacheDir, repo, "pubring");
-    try {
-      readdirSync(home);
-    } catch {
-      continue;
-    }
+  const repos = existsSync(cacheDir) ? readdirSync(cacheDir) : [];
+  for (const home of repos
+    .map((repo) => join(cacheDir, repo, "pubring"))
+    .filter((home) => existsSync(home))) {
     await runTool(
       "gpgconf",
       "stop the gpg-agent of a repository keyring",
