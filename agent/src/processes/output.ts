@@ -65,13 +65,9 @@ export class OutputStream {
   finish(): void {
     if (this.ended) return;
     this.socket.pause();
-    for (
-      let chunk = this.socket.read() as Buffer | null;
-      chunk;
-      chunk = this.socket.read() as Buffer | null
-    ) {
-      this.push(chunk);
-    }
+    // What the socket has read but not yet handed over: read() passes each chunk to our 'data'
+    // listener itself (Readable emits 'data' from read()), so the chunks must not be pushed here.
+    while (this.socket.read() !== null);
     let fd = -1;
     try {
       fd = socketFd(this.socket);

@@ -95,4 +95,22 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
     expect(gone.code).toBe(Code.NotFound);
     await a.agent.removeContainer({ containerId: "burst" });
   });
+
+  it("delivers every byte exactly once when the process exits while its output is held back", async () => {
+    // 4 MiB fills the agent's buffer, which then stops reading the pipe; the one or two blocks
+    // after it sit in the socket's read buffer and in the pipe (64 KiB) when the process exits,
+    // and are drained then. (More would block the writer until someone reads.)
+    for (const blocks of [65, 66]) {
+      const id = `held-${blocks}`;
+      await a.agent.createContainer({
+        containerId: id,
+        OCI: containerSpec({ args: ["dd", "if=/dev/zero", "bs=65536", `count=${blocks}`] }),
+      });
+      await a.agent.startContainer({ containerId: id });
+      expect((await a.agent.waitProcess({ containerId: id, execId: id })).status).toBe(0);
+      const out = await readAll(a, id, id, "stdout");
+      expect(out.length).toBe(blocks * 65536);
+      await a.agent.removeContainer({ containerId: id });
+    }
+  });
 });
