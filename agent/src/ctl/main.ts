@@ -5,11 +5,13 @@ import {
   create,
   type DescMessage,
   fromBinary,
+  type JsonObject,
   type JsonValue,
   type Message,
   toBinary,
   toJson,
 } from "@bufbuild/protobuf";
+import type { CreateContainerRequest } from "../../gen/agent_pb.js";
 import { VersionWithFeaturesSchema } from "../../gen/ext/features_pb.js";
 import { codeName } from "../core/code.js";
 import { AgentError } from "../core/error.js";
@@ -19,6 +21,7 @@ import { TtrpcClient } from "../ttrpc/client.js";
 import { runBridge } from "./bridge.js";
 import { findMethod, kebab, type Method, methods } from "./methods.js";
 import { buildRequest, flagFields, flagName, readJsonArgument, UsageError } from "./request.js";
+import { readSpecFile } from "./spec-file.js";
 
 const USAGE = `Usage: kata-agent-ctl [--addr ADDR] [--timeout DURATION] <RPC> [REQUEST] [--field VALUE ...]
        kata-agent-ctl list
@@ -32,6 +35,7 @@ Calls one Kata agent RPC over ttrpc and prints the reply as JSON.
   REQUEST   the request as proto3 JSON: inline, @FILE, or - for stdin
   --FIELD   a scalar field of the request, e.g. --container-id c1 --signal 9
             (bytes fields take text: WriteStdin --data 'hello\\n')
+  --spec    CreateContainer only: the OCI spec from a config.json or bundle directory
 
 Options:
   --addr ADDR              agent address (default $KATA_AGENT_ADDR): vsock://CID:PORT,
@@ -87,7 +91,9 @@ export async function main(argv: string[], io = defaultIo()): Promise<number> {
   let address: Address;
   try {
     const json = requestArg === undefined ? undefined : readJsonArgument(requestArg, io.stdin);
+    const specFile = takeSpecFlag(method, options.fields);
     request = buildRequest(method.desc.input, json, options.fields);
+    if (specFile !== undefined) (request as CreateContainerRequest).OCI = readSpecFile(specFile);
     const addr = options.addr ?? process.env.KATA_AGENT_ADDR;
     if (!addr) throw new UsageError("no agent address: pass --addr or set KATA_AGENT_ADDR");
     address = parseAddress(addr, ["vsock", "hvsock", "unix", "tcp"]);
@@ -121,6 +127,17 @@ export async function main(argv: string[], io = defaultIo()): Promise<number> {
   } finally {
     client?.close();
   }
+}
+
+/** The value of --spec, which only CreateContainer takes (its OCI field, from a file). */
+function takeSpecFlag(method: Method, fields: Map<string, string[]>): string | undefined {
+  const values = fields.get("spec");
+  if (values === undefined) return undefined;
+  if (method.desc.name !== "CreateContainer") {
+    throw new UsageError(`--spec is for CreateContainer, not ${method.desc.name}`);
+  }
+  fields.delete("spec");
+  return values.at(-1);
 }
 
 /** `bridge --listen serial://agent.vsock.0 --connect vsock://1:1024`: relays connections. */
@@ -160,10 +177,18 @@ function methodHelp({ service, desc }: Method): string {
   const example = toJson(desc.input, create(desc.input), {
     useProtoFieldName: true,
     alwaysEmitImplicit: true,
-  });
+  }) as JsonObject;
+  // Unset message fields are left out of proto3 JSON; show them, or OCI could not be found.
+  for (const f of desc.input.fields) if (f.fieldKind === "message") example[f.name] ??= {};
   const flags = flagFields(desc.input).map(
     (f) => `  --${flagName(f)}${f.fieldKind === "list" ? " (repeatable)" : ""}`,
   );
+  if (desc.name === "CreateContainer") {
+    flags.push(
+      "  --spec PATH   OCI: a runtime-spec config.json (e.g. from 'runc spec') or a bundle",
+      "                directory holding one; a relative root.path is taken from its directory",
+    );
+  }
   return [
     `Usage: kata-agent-ctl ${desc.name} [REQUEST] [--FIELD VALUE ...]   (also: ${kebab(desc.name)})`,
     "",
