@@ -30,7 +30,7 @@ export function readSpecFile(given: string): Spec {
     throw new UsageError(`--spec: ${file} must hold a runtime-spec JSON object`);
   }
   const spec = create(SpecSchema, fromRuntimeSpec(json));
-  if (spec.Root && spec.Root.Path && !path.isAbsolute(spec.Root.Path)) {
+  if (spec.Root?.Path && !path.isAbsolute(spec.Root.Path)) {
     spec.Root.Path = path.resolve(path.dirname(path.resolve(file)), spec.Root.Path);
   }
   return spec;
