@@ -3,7 +3,8 @@
 // (bzImage, virtio-blk root, no initramfs); the agent reached over virtio-serial and, through
 // the in-guest bridge, over its real AF_VSOCK listener (vsock loopback); containers run like
 // the Kata runtime runs them. Kernel and guest come from the build cache when unchanged.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { ensureKernel, type KernelArtifacts } from "../../builder/src/kernel/pip
 import { smokeBoot } from "../../builder/src/kernel/smoke/boot.js";
 import { dataDir, defaultAgentDir, defaultCacheDir } from "../../builder/src/util/paths.js";
 import { Progress } from "../../builder/src/util/progress.js";
+import { ensureBuilderBundle } from "../helpers/builder-agent.js";
 
 const progress = new Progress({ write: (line) => process.stderr.write(`${line}\n`), heartbeatSeconds: 60 });
 let kernel: KernelArtifacts;
@@ -91,4 +93,43 @@ describe("the same kernel booting busybox", () => {
     const baseline = await smokeBoot({ kernel: kernel.bzImage, progress });
     expect(baseline.markerSeconds).toBeGreaterThan(0);
   });
+});
+
+describe("kata-build boot interrupted", () => {
+  it("removes its work directory and stops QEMU on SIGTERM", async () => {
+    const cli = ensureBuilderBundle();
+    const tmp = mkdtempSync(path.join(tmpdir(), "boot-interrupt-"));
+    const child = spawn("node", [cli, "boot", "--form", "initrd"], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    let log = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (d: Buffer) => {
+        log += d.toString();
+        if (log.includes("==> Booting the initrd")) resolve();
+      });
+      child.on("close", (code) =>
+        reject(new Error(`kata-build boot exited (${code}) before booting:\n${log}`)),
+      );
+    });
+    const work = readdirSync(tmp).filter((n) => n.startsWith("kata-boot-"));
+    expect(work).toHaveLength(1);
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(143);
+    expect(readdirSync(tmp)).toEqual([]);
+    // No QEMU left running on that work directory.
+    const qemus = readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(work[0]!);
+        } catch {
+          return false;
+        }
+      });
+    expect(qemus).toEqual([]);
+    rmSync(tmp, { recursive: true, force: true });
+  }, 120_000);
 });

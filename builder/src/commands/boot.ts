@@ -11,6 +11,7 @@ import { interactiveShell } from "../boot/shell.js";
 import { distroNames } from "../distro/index.js";
 import { ensureKernel } from "../kernel/pipeline.js";
 import { smokeBoot } from "../kernel/smoke/boot.js";
+import { trackTemporary, untrackTemporary } from "../util/atomic.js";
 import { BuildError } from "../util/errors.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
 import { defineCommand } from "./command.js";
@@ -102,6 +103,8 @@ export const bootCommand = defineCommand({
     });
     const forms: BootForm[] = values.form === "both" ? ["initrd", "image"] : [values.form as BootForm];
     const work = mkdtempSync(path.join(tmpdir(), "kata-boot-"));
+    // Removed on Ctrl-C or SIGTERM too, unless --keep asked for it.
+    if (!values.keep) trackTemporary(work);
     const reports: BootReport[] = [];
     try {
       for (const form of forms) {
@@ -146,7 +149,10 @@ export const bootCommand = defineCommand({
         throw new BuildError(`containers exited non-zero in: ${failed.map((r) => r.form).join(", ")}`);
     } finally {
       if (values.keep) progress.info(`work directory kept: ${work}`);
-      else rmSync(work, { recursive: true, force: true });
+      else {
+        rmSync(work, { recursive: true, force: true });
+        untrackTemporary(work);
+      }
     }
   },
 });

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootUntilMarker } from "../../tools/qemu-system.js";
+import { trackTemporary, untrackTemporary } from "../../util/atomic.js";
 import { BuildError } from "../../util/errors.js";
 import type { Progress } from "../../util/progress.js";
 import { SMOKE_MARKER, writeSmokeInitrd } from "./initrd.js";
@@ -40,6 +41,7 @@ export function qemuArgs(kernel: string, initrd: string): string[] {
 export async function smokeBoot(options: SmokeBootOptions): Promise<SmokeBootResult> {
   const run = async (): Promise<SmokeBootResult> => {
     const dir = await mkdtemp(join(tmpdir(), "kata-kernel-smoke-"));
+    trackTemporary(dir);
     try {
       const initrd = join(dir, "initrd.gz");
       await writeSmokeInitrd(initrd);
@@ -71,6 +73,7 @@ export async function smokeBoot(options: SmokeBootOptions): Promise<SmokeBootRes
       };
     } finally {
       await rm(dir, { recursive: true, force: true });
+      untrackTemporary(dir);
     }
   };
   return options.progress ? options.progress.step(`Booting ${options.kernel} under QEMU TCG`, run) : run();

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { untar } from "../../tools/untar.js";
+import { trackTemporary, untrackTemporary } from "../../util/atomic.js";
 import { BuildError } from "../../util/errors.js";
 import { withLock } from "../cache.js";
 import type { KernelContext } from "../context.js";
@@ -42,6 +43,8 @@ export async function unpackSource(ctx: KernelContext, source: KernelSource): Pr
       if (again) return again;
       return ctx.progress.step(`Unpacking ${source.path}`, async () => {
         const temp = await mkdtemp(`${dir}.tmp-`);
+        // A half-unpacked tree (hundreds of MB) must not stay in the cache after Ctrl-C.
+        trackTemporary(temp);
         try {
           const result = await untar(source.path, temp, ctx.signal ? { cancelSignal: ctx.signal } : {});
           if (!result.ok) {
@@ -57,6 +60,7 @@ export async function unpackSource(ctx: KernelContext, source: KernelSource): Pr
           await rename(temp, dir);
         } finally {
           await rm(temp, { recursive: true, force: true });
+          untrackTemporary(temp);
         }
         return (await unpacked(dir))!;
       });
