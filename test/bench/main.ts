@@ -2,6 +2,7 @@
 // run. Sections can be picked with --only; --quick shortens the runs for a smoke test.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { useScratchTmpdir } from "../helpers/scratch.js";
 import { benchAgentRpc } from "./agent-rpc.js";
 import { benchBuilderSection } from "./builder.mjs";
 import { benchContainers } from "./containers.js";
@@ -37,14 +38,20 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const results: Section[] = [];
+  // Bundles, rootfs trees and agents' run directories go to a scratch TMPDIR removed at the end.
+  const scratch = useScratchTmpdir("kata-bench-");
   process.stdout.write(
     `# kata-guest-toolkit bench (${new Date().toISOString()}, node ${process.version})\n\n`,
   );
-  for (const name of wanted) {
-    process.stderr.write(`bench: running ${name}...\n`);
-    const section = await sections[name]!(values.quick ?? false);
-    results.push(section);
-    process.stdout.write(`${renderSection(section)}\n`);
+  try {
+    for (const name of wanted) {
+      process.stderr.write(`bench: running ${name}...\n`);
+      const section = await sections[name]!(values.quick ?? false);
+      results.push(section);
+      process.stdout.write(`${renderSection(section)}\n`);
+    }
+  } finally {
+    scratch.remove();
   }
   if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
   return 0;
