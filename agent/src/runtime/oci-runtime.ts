@@ -1,8 +1,8 @@
 // The OCI runtime (crun or runc) driven through execa: one typed method per command. The
 // runtime writes its own messages to a log file (--log, JSON), because the container's stdio
 // is handed straight through to the container; failures carry the runtime's message.
-import { readFileSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { Options } from "execa";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
@@ -130,7 +130,9 @@ export class OciRuntime {
     options: { io?: Stdio; logFile: string; what: string; signal?: AbortSignal | undefined },
   ): Promise<void> {
     const io = options.io ?? { stdin: "ignore", stdout: "ignore", stderr: "ignore" };
-    await rm(options.logFile, { force: true });
+    // Small files, on the path of every container start: synchronous calls skip a thread-pool
+    // round trip, which a busy pool (a large copy, say) can stretch to milliseconds.
+    rmSync(options.logFile, { force: true });
     // execa passes a single fd number straight to child_process (its types only list fds 0-9).
     const fd = (v: number | "ignore") => v as "ignore";
     const execOptions: Options = {
@@ -198,8 +200,8 @@ function resolveRuntime(choice: string): string {
   return found;
 }
 
-async function readPid(file: string): Promise<number> {
-  const pid = Number((await readFile(file, "utf8")).trim());
+function readPid(file: string): number {
+  const pid = Number(readFileSync(file, "utf8").trim());
   if (!Number.isInteger(pid) || pid <= 0)
     throw new AgentError(Code.Internal, `the OCI runtime wrote no pid to ${file}`);
   return pid;
