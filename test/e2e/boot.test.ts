@@ -118,7 +118,12 @@ describe("kata-build boot interrupted", () => {
     child.kill("SIGTERM");
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code).toBe(143);
-    expect(readdirSync(tmp)).toEqual([]);
+    // Named file by file, so a failure shows what a late writer left.
+    const left = readdirSync(tmp).flatMap((n) => [
+      n,
+      ...readdirSync(path.join(tmp, n), { recursive: true }).map(String),
+    ]);
+    expect(left).toEqual([]);
     // No QEMU left running on that work directory.
     const qemus = readdirSync("/proc")
       .filter((p) => /^\d+$/.test(p))

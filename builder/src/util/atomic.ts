@@ -4,6 +4,7 @@
 import { rmSync } from "node:fs";
 import { lstat, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { stopChildrenSync } from "./children.js";
 import { detachMountsBeneath } from "./mounts.js";
 
 const live = new Set<string>();
@@ -16,11 +17,13 @@ function installSignalCleanup(): void {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () => {
       const cleaned = live.size > 0;
+      // Children (QEMU, mkfs, make) would otherwise go on writing into what is being deleted.
+      if (cleaned) stopChildrenSync();
       for (const dir of live) {
         try {
           // Synchronous on purpose: the process is about to exit.
           detachMountsBeneath(dir);
-          rmSync(dir, { recursive: true, force: true });
+          rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
         } catch {
           // best effort
         }
