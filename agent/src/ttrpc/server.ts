@@ -2,14 +2,15 @@
 // requests through the Router, and answers each on its own stream id. Many calls run at once
 // on one connection; a blocked ReadStdout never holds back a Health.Check behind it.
 import type { Duplex } from "node:stream";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Request, RequestSchema, ResponseSchema } from "../../gen/ttrpc/ttrpc_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ResponseSchema } from "../../gen/ttrpc/ttrpc_pb.js";
 import { Code } from "../core/code.js";
 import type { HandlerContext } from "../core/context.js";
 import { AgentError } from "../core/error.js";
 import type { Route, Router } from "../core/router.js";
 import { varint } from "../core/varint.js";
 import type { Logger } from "../log.js";
+import { decodeRequest, type RequestEnvelope as Request } from "./envelope.js";
 import {
   encodeFrame,
   type Frame,
@@ -151,7 +152,7 @@ class ServerConnection {
     }
     let request: Request;
     try {
-      request = fromBinary(RequestSchema, frame.payload);
+      request = decodeRequest(frame.payload);
     } catch (err) {
       return fault(streamId, Code.InvalidArgument, `malformed ttrpc request: ${(err as Error).message}`);
     }
