@@ -1,4 +1,5 @@
 // The container lifecycle through the real agent, with real runc and real crun.
+import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code } from "../../../../agent/src/core/code.js";
 import type { RunningAgent } from "../../../helpers/agent.js";
@@ -94,6 +95,38 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
     const gone = await rpcError(a.agent.waitProcess({ containerId: "burst", execId: "burst" }));
     expect(gone.code).toBe(Code.NotFound);
     await a.agent.removeContainer({ containerId: "burst" });
+  });
+
+  it("streams 12 MiB through cat, stdin to stdout, with a reader that falls behind, unchanged", async () => {
+    // The reader waits first, so the agent's output buffer fills to its high-water mark, stops
+    // reading the pipe, and cat and then WriteStdin block; reading on must resume it all.
+    const id = "cat";
+    await a.agent.createContainer({ containerId: id, OCI: containerSpec({ args: ["cat"] }) });
+    await a.agent.startContainer({ containerId: id });
+    const input = randomBytes(12 << 20);
+    const writer = (async () => {
+      for (let off = 0; off < input.length; off += 32768) {
+        const data = input.subarray(off, off + 32768);
+        const { len } = await a.agent.writeStdin({ containerId: id, execId: id, data });
+        expect(len).toBe(data.length);
+      }
+      await a.agent.closeStdin({ containerId: id, execId: id });
+    })();
+    await new Promise((r) => setTimeout(r, 1000));
+    const out: Buffer[] = [];
+    for (;;) {
+      const { data } = await a.agent.readStdout({ containerId: id, execId: id, len: 32768 });
+      if (data.length === 0) break;
+      out.push(Buffer.from(data));
+    }
+    await writer;
+    const output = Buffer.concat(out);
+    expect(output.length).toBe(input.length);
+    expect(createHash("sha256").update(output).digest("hex")).toBe(
+      createHash("sha256").update(input).digest("hex"),
+    );
+    expect((await a.agent.waitProcess({ containerId: id, execId: id })).status).toBe(0);
+    await a.agent.removeContainer({ containerId: id });
   });
 
   it("delivers every byte exactly once when the process exits while its output is held back", async () => {
