@@ -5,6 +5,7 @@ import { appendFile, open, readFile, stat } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import { requireTool } from "../util/host-tools.js";
+import { statFields } from "../util/proc-stat.js";
 
 export interface MakeOptions {
   /** Kernel source tree (make -C). */
@@ -44,9 +45,9 @@ export interface MakeResult {
 async function childCpuSeconds(): Promise<number | undefined> {
   const stat = await readFile("/proc/self/stat", "utf8").catch(() => undefined);
   if (!stat) return undefined;
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After the command name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+  const fields = statFields(stat);
+  // cutime and cstime are fields 16 and 17 of proc(5).
+  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100;
 }
 
 export async function runMake(options: MakeOptions): Promise<MakeResult> {

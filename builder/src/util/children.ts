@@ -2,6 +2,7 @@
 // started before deleting the directory that child is still writing into (a QEMU that had just
 // started created its console log and sockets again behind a recursive delete).
 import { readdirSync, readFileSync } from "node:fs";
+import { statFields } from "./proc-stat.js";
 
 /** Pids whose parent is this process (zombies included). */
 export function childPids(): number[] {
@@ -14,11 +15,10 @@ export function childPids(): number[] {
   return pids;
 }
 
-/** "pid (comm) S ppid ...": the state letter and parent pid, or undefined once it is gone. */
+/** The state letter and parent pid of `pid`, or undefined once it is gone. */
 function processState(pid: number): { state: string; ppid: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const [state = "", ppid = ""] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const [state = "", ppid = ""] = statFields(readFileSync(`/proc/${pid}/stat`, "utf8"));
     return { state, ppid: Number(ppid) };
   } catch {
     return undefined;
