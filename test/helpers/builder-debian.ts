@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { buildRootfs, type RootfsConfig } from "../../builder/src/build/rootfs.js";
+import { buildRootfs, type RootfsConfig } from "../../builder/src/pipelines/rootfs.js";
 import { dataDir } from "../../builder/src/util/paths.js";
 import { Progress } from "../../builder/src/util/progress.js";
 import { agentDir, ensureAgentBuilt, repo } from "./builder-agent.js";
@@ -64,7 +64,7 @@ export async function debianRootfs(init: "systemd" | "agent" = "systemd"): Promi
   for (const d of ["common", "debian"]) hashTree(join(dataDir(), d), h);
   hashTree(join(agentDir, "dist"), h);
   // The builder code that makes the root too: with the base-tree cache a rebuild takes seconds.
-  for (const d of ["build", "distro", "formats", "stages", "tools", "util"]) {
+  for (const d of ["context.ts", "pipelines", "distro", "formats", "stages", "tools", "util", "workspace"]) {
     hashTree(join(repo, "builder", "src", d), h);
   }
   const key = h.digest("hex").slice(0, 16);

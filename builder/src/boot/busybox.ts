@@ -1,8 +1,8 @@
 // A busybox root filesystem for the boot check's containers, from Debian's busybox-static:
 // the binary plus relative applet links (absolute ones would point at the host path).
-import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { listApplets } from "../tools/busybox.js";
 import { requireTool } from "../util/host-tools.js";
 
 export function makeBusyboxRootfs(dir: string): string {
@@ -11,8 +11,8 @@ export function makeBusyboxRootfs(dir: string): string {
     mkdirSync(path.join(dir, d), { recursive: true });
   copyFileSync(busybox, path.join(dir, "bin/busybox"));
   chmodSync(path.join(dir, "bin/busybox"), 0o755);
-  for (const applet of execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n")) {
-    if (applet && applet !== "busybox") symlinkSync("busybox", path.join(dir, "bin", applet));
+  for (const applet of listApplets(busybox)) {
+    if (applet !== "busybox") symlinkSync("busybox", path.join(dir, "bin", applet));
   }
   writeFileSync(path.join(dir, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
   writeFileSync(path.join(dir, "etc/group"), "root:x:0:\n");

@@ -7,14 +7,14 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { sourceDateEpoch } from "../build/context.js";
-import { buildImage } from "../build/image.js";
-import { buildInitrd } from "../build/initrd.js";
-import { buildRootfs } from "../build/rootfs.js";
-import { processAlive } from "../util/lock.js";
+import { sourceDateEpoch } from "../context.js";
+import { buildImage } from "../pipelines/image.js";
+import { buildInitrd } from "../pipelines/initrd.js";
+import { buildRootfs } from "../pipelines/rootfs.js";
 import { sha256File } from "../util/manifest.js";
 import type { Progress } from "../util/progress.js";
-import { PORTS } from "./qemu.js";
+import { processAlive } from "../workspace/lock.js";
+import { PORTS } from "./vm.js";
 
 export interface GuestOptions {
   distro: string;

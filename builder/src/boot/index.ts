@@ -12,8 +12,8 @@ import type { Progress } from "../util/progress.js";
 import { makeBusyboxRootfs } from "./busybox.js";
 import { ConsoleWatch } from "./console.js";
 import { BOOT_CHECK_INIT, type Guest } from "./guest.js";
-import { PORTS, startVm } from "./qemu.js";
 import { runScenario, type ScenarioResult } from "./scenario.js";
+import { PORTS, startVm } from "./vm.js";
 
 export type BootForm = "initrd" | "image";
 

@@ -8,12 +8,12 @@ import type { TtrpcClient } from "../../../agent/src/ttrpc/client.js";
 import { ensureGuest } from "../boot/guest.js";
 import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
 import { interactiveShell } from "../boot/shell.js";
+import { smokeBoot } from "../boot/smoke.js";
 import { distroNames } from "../distro/index.js";
-import { ensureKernel } from "../kernel/pipeline.js";
-import { smokeBoot } from "../kernel/smoke/boot.js";
-import { trackTemporary, untrackTemporary } from "../util/atomic.js";
+import { ensureKernel } from "../pipelines/kernel.js";
 import { BuildError } from "../util/errors.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
+import { trackTemporary, untrackTemporary } from "../workspace/atomic.js";
 import { defineCommand } from "./command.js";
 import { cacheDirOf, cacheOption, quietOption } from "./shared-options.js";
 

@@ -1,8 +1,8 @@
 // kata-build image: a raw MBR disk image of a root filesystem, optionally with dm-verity.
 import { resolve } from "node:path";
-import { sourceDateEpoch } from "../build/context.js";
-import { buildImage } from "../build/image.js";
-import type { FsType } from "../stages/make-filesystem.js";
+import { sourceDateEpoch } from "../context.js";
+import type { FsType } from "../pipelines/image.js";
+import { buildImage } from "../pipelines/image.js";
 import { defineCommand } from "./command.js";
 import { outOption, quietOption, rootfsInputOption } from "./shared-options.js";
 

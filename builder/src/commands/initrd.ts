@@ -1,8 +1,8 @@
 // kata-build initrd: a compressed cpio newc archive of a root filesystem.
 import { resolve } from "node:path";
-import { sourceDateEpoch } from "../build/context.js";
-import { buildInitrd, defaultCompression, defaultLevel } from "../build/initrd.js";
-import type { Compression } from "../stages/make-initrd.js";
+import { sourceDateEpoch } from "../context.js";
+import type { Compression } from "../pipelines/initrd.js";
+import { buildInitrd, defaultCompression, defaultLevel } from "../pipelines/initrd.js";
 import { defineCommand } from "./command.js";
 import { outOption, quietOption, rootfsInputOption } from "./shared-options.js";
 

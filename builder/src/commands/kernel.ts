@@ -2,10 +2,9 @@
 // verified option by option, built once and cached.
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { configureOnly, ensureKernel } from "../kernel/pipeline.js";
+import { smokeBoot } from "../boot/smoke.js";
 import { ARCHES, type Arch, HYPERVISORS, type Hypervisor, type KernelRequest } from "../kernel/request.js";
-import { smokeBoot } from "../kernel/smoke/boot.js";
-import { exportKernel } from "../kernel/stages/install-kernel.js";
+import { configureOnly, ensureKernel, exportKernel } from "../pipelines/kernel.js";
 import { BuildError } from "../util/errors.js";
 import { defineCommand } from "./command.js";
 import { cacheDirOf, cacheOption, outOption, quietOption } from "./shared-options.js";
@@ -92,7 +91,9 @@ export const kernelCommand = defineCommand({
       return;
     }
     const built = await ensureKernel(request);
-    const exported = await progress.step(`Copying the kernel to ${out}`, () => exportKernel(built, out));
+    const exported = await progress.step(`Copying the kernel to ${out}`, () =>
+      exportKernel(built, out, progress),
+    );
     const m = exported.manifest;
     const sizes = Object.fromEntries(m.artifacts.map((a) => [a.name, a.bytes]));
     const boot = values.smokeBoot ? await smokeBoot({ kernel: exported.bzImage, progress }) : undefined;

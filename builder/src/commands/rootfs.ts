@@ -1,8 +1,8 @@
 // kata-build rootfs: the guest's root filesystem with the Node.js agent.
 import { resolve } from "node:path";
-import { sourceDateEpoch } from "../build/context.js";
-import { buildRootfs } from "../build/rootfs.js";
+import { sourceDateEpoch } from "../context.js";
 import { distroNames } from "../distro/index.js";
+import { buildRootfs } from "../pipelines/rootfs.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
 import { defineCommand } from "./command.js";
 import { cacheDirOf, cacheOption, outOption, quietOption } from "./shared-options.js";

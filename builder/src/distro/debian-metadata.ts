@@ -8,8 +8,8 @@ import { join } from "node:path";
 import * as apt from "../tools/apt.js";
 import { check } from "../tools/run.js";
 import { BuildError } from "../util/errors.js";
-import { withLock } from "../util/lock.js";
 import type { Progress } from "../util/progress.js";
+import { withLock } from "../workspace/lock.js";
 import { requireReachable } from "./repo-probe.js";
 
 /** Lists younger than this are used as they are (the Azure Linux path's metadata_expire=6h). */

@@ -15,15 +15,8 @@ import { pathToFileURL } from "node:url";
 import type { InstalledPackage } from "../formats/spdx.js";
 import * as dpkg from "../tools/dpkg.js";
 import * as mmdebstrap from "../tools/mmdebstrap.js";
-import { check, runTool } from "../tools/run.js";
-import {
-  type BaseRecord,
-  baseKey,
-  readBase,
-  restoreBase,
-  staleReasons,
-  storeBase,
-} from "../util/base-cache.js";
+import { check } from "../tools/run.js";
+import { type BaseRecord, baseKey, readBase, restoreBase, staleReasons, storeBase } from "./base-cache.js";
 import * as metadata from "./debian-metadata.js";
 import { distroConfig } from "./package-lists.js";
 import type { Distro, DistroOptions, InstallRecord, SourcesRecord } from "./types.js";
@@ -92,9 +85,7 @@ export function baseRequest(fields: {
 
 async function hostArch(options: DistroOptions): Promise<string> {
   const result = check(
-    await runTool("dpkg", "find the host's Debian architecture", ["--print-architecture"], {
-      cancelSignal: options.signal,
-    }),
+    await dpkg.printArchitecture({ cancelSignal: options.signal }),
     "reading the host architecture",
   );
   return result.stdout.trim();

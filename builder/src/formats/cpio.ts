@@ -1,6 +1,7 @@
 // cpio "newc" (SVR4, no CRC) archives, the format the Linux kernel unpacks as an initramfs.
 // Written here rather than by the cpio program so that entry order, inode numbers and times
 // are ours to fix: the same entries always give the same bytes.
+import { TYPE_BITS } from "../util/tree.js";
 
 export type CpioKind = "file" | "dir" | "symlink" | "char" | "block" | "fifo" | "socket";
 
@@ -19,16 +20,6 @@ export interface CpioEntry {
   rdevMajor?: number;
   rdevMinor?: number;
 }
-
-const typeBits: Record<CpioKind, number> = {
-  file: 0o100000,
-  dir: 0o040000,
-  symlink: 0o120000,
-  char: 0o020000,
-  block: 0o060000,
-  fifo: 0o010000,
-  socket: 0o140000,
-};
 
 const MAGIC = "070701";
 export const TRAILER = "TRAILER!!!";
@@ -51,7 +42,7 @@ export function encodeHeader(entry: CpioEntry, ino: number): Buffer {
         : 0;
   const fields = [
     ino,
-    typeBits[entry.kind] | (entry.perm & 0o7777),
+    TYPE_BITS[entry.kind] | (entry.perm & 0o7777),
     entry.uid,
     entry.gid,
     entry.kind === "dir" ? 2 : 1,

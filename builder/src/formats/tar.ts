@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
 import type { EntryType, Tree, TreeEntry } from "../util/tree.js";
-import { sortEntries } from "../util/tree.js";
+import { sortEntries, TYPE_BITS } from "../util/tree.js";
 
 const tarType: Record<EntryType, tar.Header["type"]> = {
   file: "file",
@@ -24,17 +24,6 @@ const tarType: Record<EntryType, tar.Header["type"]> = {
 
 type HeaderArgument = Partial<tar.Header> & Pick<tar.Header, "name">;
 
-const typeBits: Record<TreeEntry["type"], number> = {
-  file: 0o100000,
-  hardlink: 0o100000,
-  dir: 0o040000,
-  symlink: 0o120000,
-  char: 0o020000,
-  block: 0o060000,
-  fifo: 0o010000,
-  socket: 0o140000,
-};
-
 /** The tar header for one tree entry. Sockets cannot be archived and are skipped by callers. */
 export function tarHeader(entry: TreeEntry, mtime: number): HeaderArgument {
   const header: HeaderArgument = {
@@ -42,7 +31,7 @@ export function tarHeader(entry: TreeEntry, mtime: number): HeaderArgument {
     type: tarType[entry.type],
     // With the file-type bits: tar-stream takes a mode of 0 for "unset" and writes 0644 (or
     // 0755), which turned /etc/shadow's 0000 into 0644. Only mode & 0o7777 is written.
-    mode: typeBits[entry.type] | entry.perm,
+    mode: TYPE_BITS[entry.type] | entry.perm,
     uid: entry.uid,
     gid: entry.gid,
     uname: "",
@@ -99,7 +88,15 @@ export function memberPath(name: string): string {
   return clean === "." ? "" : clean;
 }
 
-async function openInput(file: string): Promise<NodeJS.ReadableStream> {
+/** How `extractTar` gets at what it cannot do in TypeScript. */
+export interface ExtractOptions {
+  /** Creates a device node or FIFO (devices are recorded but not created without it). */
+  makeDevice?: (abs: string, entry: TreeEntry) => Promise<void>;
+  /** The decompressed bytes of a zstd file (Node 20's zlib has no zstd). */
+  decompressZstd?: (file: string) => NodeJS.ReadableStream;
+}
+
+async function openInput(file: string, options: ExtractOptions): Promise<NodeJS.ReadableStream> {
   const head = await new Promise<Buffer>((resolve, reject) => {
     const s = createReadStream(file, { start: 0, end: 3 });
     const parts: Buffer[] = [];
@@ -107,13 +104,13 @@ async function openInput(file: string): Promise<NodeJS.ReadableStream> {
     s.on("end", () => resolve(Buffer.concat(parts)));
     s.on("error", reject);
   });
-  const raw = createReadStream(file);
-  if (head[0] === 0x1f && head[1] === 0x8b) return raw.pipe(createGunzip());
-  if (head.readUInt32LE(0) === 0xfd2fb528) {
-    const { zstdDecompress } = await import("../tools/zstd.js");
-    return zstdDecompress(file);
+  if (head[0] === 0x1f && head[1] === 0x8b) return createReadStream(file).pipe(createGunzip());
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
+    if (!options.decompressZstd)
+      throw new Error(`${file} is zstd-compressed, and no zstd decompressor was given`);
+    return options.decompressZstd(file);
   }
-  return raw;
+  return createReadStream(file);
 }
 
 /**
@@ -121,11 +118,8 @@ async function openInput(file: string): Promise<NodeJS.ReadableStream> {
  * only when running as root; device nodes are recorded but created only by `makeDevice`.
  * Returns the tree described by the headers, in canonical order.
  */
-export async function extractTar(
-  file: string,
-  root: string,
-  makeDevice?: (abs: string, entry: TreeEntry) => Promise<void>,
-): Promise<Tree> {
+export async function extractTar(file: string, root: string, options: ExtractOptions = {}): Promise<Tree> {
+  const { makeDevice } = options;
   const isRoot = process.getuid?.() === 0;
   const byPath = new Map<string, TreeEntry>();
   const dirs = new Set<string>([""]);
@@ -150,7 +144,7 @@ export async function extractTar(
   }
 
   const extract = tar.extract();
-  const input = await openInput(file);
+  const input = await openInput(file, options);
   const consume = (async () => {
     for await (const member of extract) {
       const h = member.header;

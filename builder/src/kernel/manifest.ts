@@ -7,7 +7,7 @@ import type { FragmentFile } from "./fragments.js";
 import type { Drop } from "./kconfig/explain.js";
 import type { MergedConfig } from "./kconfig/merge.js";
 import type { Arch, Hypervisor } from "./request.js";
-import type { KernelSource } from "./stages/fetch-source.js";
+import type { KernelSource } from "./types.js";
 import type { WhitelistEntry } from "./whitelist.js";
 
 export interface KernelManifest {

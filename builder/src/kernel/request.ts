@@ -1,5 +1,5 @@
 // What a caller asks for: the one input type of the kernel pipeline, shared by the CLI, the
-// boot tests (issue 7) and the bench.
+// boot check and the bench; and the normalized target the kernel stages see in the context.
 import type { Progress } from "../util/progress.js";
 
 export const HYPERVISORS = ["kvm", "mshv"] as const;
@@ -34,3 +34,16 @@ export const KERNEL_ARCH: Record<Arch, { make: string; srcarch: string; image: s
   x86_64: { make: "x86_64", srcarch: "x86", image: "arch/x86/boot/bzImage" },
   arm64: { make: "arm64", srcarch: "arm64", image: "arch/arm64/boot/Image" },
 };
+
+/** The kernel a build context describes: the request, normalized. */
+export interface KernelTarget {
+  hypervisor: Hypervisor;
+  arch: Arch;
+  kernelArch: (typeof KERNEL_ARCH)[Arch];
+  source: string;
+  features: readonly string[];
+  /** Absolute paths. */
+  extraFragments: readonly string[];
+  jobs: number;
+  mirror?: string;
+}

@@ -2,11 +2,10 @@
 // Agent mode: /sbin/init is the agent and no systemd is present at all.
 import { chmod, copyFile, lstat, mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildContext } from "../build/context.js";
+import type { With } from "../context.js";
 import { parseList } from "../distro/package-lists.js";
-import type { InitMode } from "../distro/types.js";
 import { BuildError } from "../util/errors.js";
-import { hostPath, resolveInRoot } from "../util/in-root.js";
+import { findSystemd, hostPath, resolveInRoot } from "../util/in-root.js";
 
 const exists = (p: string) =>
   lstat(p).then(
@@ -21,22 +20,9 @@ async function link(root: string, path: string, target: string): Promise<void> {
   await symlink(target, dest);
 }
 
-/** The systemd binary inside the root, or undefined. */
-export async function findSystemd(root: string): Promise<string | undefined> {
-  for (const p of ["/usr/lib/systemd/systemd", "/lib/systemd/systemd"]) {
-    const resolved = await resolveInRoot(root, p);
-    if (await exists(join(root, resolved))) return resolved;
-  }
-  return undefined;
-}
-
-export async function configureInit(
-  ctx: BuildContext,
-  data: string,
-  root: string,
-  init: InitMode,
-): Promise<void> {
-  if (init === "agent") {
+export async function configureInit(ctx: With<"data" | "root" | "init">): Promise<void> {
+  const { data, root } = ctx;
+  if (ctx.init === "agent") {
     const systemd = await findSystemd(root);
     if (systemd) {
       throw new BuildError(

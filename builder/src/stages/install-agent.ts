@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { chmod, copyFile, cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildContext } from "../build/context.js";
+import type { With } from "../context.js";
 import { agentVersion } from "../tools/node.js";
 import { BuildError } from "../util/errors.js";
 import { hostPath } from "../util/in-root.js";
@@ -40,8 +40,8 @@ export function locateAgent(dir: string): AgentFiles {
   return found;
 }
 
-export async function installAgent(ctx: BuildContext, root: string, agentDir: string): Promise<void> {
-  const files = locateAgent(agentDir);
+export async function installAgent(ctx: With<"root">, input: { agentDir: string }): Promise<void> {
+  const files = locateAgent(input.agentDir);
   const version = await agentVersion(files.bundle, { cancelSignal: ctx.signal });
   if (!version.ok) {
     throw new BuildError(
@@ -49,7 +49,7 @@ export async function installAgent(ctx: BuildContext, root: string, agentDir: st
       version.stderr,
     );
   }
-  const dest = await hostPath(root, `${AGENT_DIR_IN_ROOT}/kata-agent.mjs`);
+  const dest = await hostPath(ctx.root, `${AGENT_DIR_IN_ROOT}/kata-agent.mjs`);
   await mkdir(join(dest, ".."), { recursive: true });
   await copyFile(files.bundle, dest);
   await chmod(dest, 0o644);

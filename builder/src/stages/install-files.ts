@@ -3,20 +3,14 @@
 // systemd is the init; tmp.mount is left to configure-init.
 import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildContext } from "../build/context.js";
+import type { With } from "../context.js";
 import type { InitMode } from "../distro/types.js";
 import { hostPath } from "../util/in-root.js";
 
 const SYSTEMD_ONLY = ["usr/lib/systemd", "etc/systemd"];
-export const DEFERRED = new Set(["etc/systemd/system/tmp.mount"]);
+const DEFERRED = new Set(["etc/systemd/system/tmp.mount"]);
 
-async function overlay(
-  ctx: BuildContext,
-  from: string,
-  root: string,
-  init: InitMode,
-  rel = "",
-): Promise<number> {
+async function overlay(from: string, root: string, init: InitMode, rel = ""): Promise<number> {
   let count = 0;
   for (const name of (await readdir(join(from, rel))).sort()) {
     const sub = rel ? `${rel}/${name}` : name;
@@ -27,7 +21,7 @@ async function overlay(
     const dest = await hostPath(root, `/${sub}`);
     if (st.isDirectory()) {
       await mkdir(dest, { recursive: true });
-      count += await overlay(ctx, from, root, init, sub);
+      count += await overlay(from, root, init, sub);
     } else {
       await rm(dest, { force: true });
       if (st.isSymbolicLink()) await symlink(await readlink(join(from, sub)), dest);
@@ -41,16 +35,11 @@ async function overlay(
   return count;
 }
 
-export async function installFiles(
-  ctx: BuildContext,
-  data: string,
-  distro: string,
-  root: string,
-  init: InitMode,
-): Promise<void> {
-  let count = await overlay(ctx, join(data, "common"), root, init);
-  const distroFiles = join(data, distro, "files");
-  if (await lstat(distroFiles).catch(() => undefined)) count += await overlay(ctx, distroFiles, root, init);
+export async function installFiles(ctx: With<"data" | "root" | "distro" | "init">): Promise<void> {
+  const { root, init } = ctx;
+  let count = await overlay(join(ctx.data, "common"), root, init);
+  const distroFiles = join(ctx.data, ctx.distro.name, "files");
+  if (await lstat(distroFiles).catch(() => undefined)) count += await overlay(distroFiles, root, init);
   // The agent bind-mounts the container's resolv.conf over this, so it must be a plain file;
   // systemd bind-mounts a machine id over an empty /etc/machine-id.
   for (const file of ["/etc/resolv.conf", "/etc/machine-id"]) {

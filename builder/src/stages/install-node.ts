@@ -7,8 +7,9 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { BuildContext } from "../build/context.js";
-import { runTool } from "../tools/run.js";
+import type { With } from "../context.js";
+import { listLibraries, parseLdd } from "../tools/ldd.js";
+import { nodeVersion } from "../tools/node.js";
 import { BuildError } from "../util/errors.js";
 import { hostPath, resolveInRoot } from "../util/in-root.js";
 import { sha256File } from "../util/manifest.js";
@@ -21,20 +22,6 @@ const MULTIARCH: Record<string, string> = { x64: "x86_64-linux-gnu", arm64: "aar
 function libraryDirs(): string[] {
   const triplet = MULTIARCH[process.arch] ?? "";
   return [`/lib/${triplet}`, `/usr/lib/${triplet}`, "/lib64", "/usr/lib64", "/lib", "/usr/lib"];
-}
-
-/** Shared libraries (sonames, and the loader by its path) the binary needs, as ldd reports them. */
-export function parseLdd(output: string): { sonames: string[]; loader?: string } {
-  const sonames: string[] = [];
-  let loader: string | undefined;
-  for (const line of output.split("\n")) {
-    const text = line.trim();
-    if (!text || text.startsWith("linux-vdso") || text.startsWith("linux-gate")) continue;
-    const mapped = /^(\S+) => /.exec(text);
-    if (mapped) sonames.push(mapped[1]!);
-    else if (text.startsWith("/")) loader = text.split(/\s/)[0];
-  }
-  return { sonames, ...(loader ? { loader } : {}) };
 }
 
 async function existsInRoot(root: string, path: string): Promise<boolean> {
@@ -59,7 +46,9 @@ export async function missingLibraries(root: string, ldd: string): Promise<strin
   return missing;
 }
 
-export async function installNode(ctx: BuildContext, root: string, node: string): Promise<void> {
+export async function installNode(ctx: With<"root">, input: { binary: string }): Promise<void> {
+  const { root } = ctx;
+  const node = input.binary;
   if (!existsSync(node)) throw new BuildError(`--node ${node}: no such file`);
   try {
     accessSync(node, constants.X_OK);
@@ -69,10 +58,7 @@ export async function installNode(ctx: BuildContext, root: string, node: string)
       `chmod +x ${node}, or pass the node binary itself`,
     );
   }
-  const run = await runTool(node, "run the Node.js binary given with --node", ["-p", "process.version"], {
-    timeout: 30_000,
-    cancelSignal: ctx.signal,
-  });
+  const run = await nodeVersion(node, { cancelSignal: ctx.signal });
   if (!run.ok) {
     throw new BuildError(
       `--node ${node} does not run here (exit ${run.exitCode ?? "by signal"}): ${run.stderr.trim()}`,
@@ -87,9 +73,7 @@ export async function installNode(ctx: BuildContext, root: string, node: string)
       "pass a newer Node.js binary, or leave --node out to use the distribution's",
     );
   }
-  const ldd = await runTool("ldd", "list the shared libraries of the --node binary", [node], {
-    cancelSignal: ctx.signal,
-  });
+  const ldd = await listLibraries(node, { cancelSignal: ctx.signal });
   // A static binary makes ldd fail with "not a dynamic executable": nothing to look for.
   const missing = ldd.ok ? await missingLibraries(root, ldd.stdout) : [];
   if (missing.length) {

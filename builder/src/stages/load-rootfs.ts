@@ -3,12 +3,12 @@
 import { createHash } from "node:crypto";
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildContext } from "../build/context.js";
+import type { With } from "../context.js";
 import { extractTar } from "../formats/tar.js";
+import { makeDeviceNode } from "../tools/mknod.js";
+import { zstdDecompress } from "../tools/zstd.js";
 import { BuildError } from "../util/errors.js";
-import { resolveInRoot } from "../util/in-root.js";
 import { type Tree, walkTree } from "../util/tree.js";
-import { makeDeviceNode } from "./device-nodes.js";
 
 export interface LoadedRootfs {
   tree: Tree;
@@ -26,34 +26,28 @@ export function listingDigest(tree: Tree): string {
   return h.digest("hex");
 }
 
-export async function loadRootfs(ctx: BuildContext, input: string): Promise<LoadedRootfs> {
-  const st = await lstat(input).catch(() => undefined);
+export async function loadRootfs(ctx: With<"work">, input: { path: string }): Promise<LoadedRootfs> {
+  const st = await lstat(input.path).catch(() => undefined);
   if (!st)
-    throw new BuildError(`root filesystem ${input} does not exist`, "build one with `kata-build rootfs`");
+    throw new BuildError(
+      `root filesystem ${input.path} does not exist`,
+      "build one with `kata-build rootfs`",
+    );
   let tree: Tree;
   let fromTar = false;
   if (st.isDirectory()) {
-    tree = await walkTree(input);
+    tree = await walkTree(input.path);
   } else {
-    const root = join(ctx.work, "rootfs");
-    tree = await extractTar(input, root, process.getuid?.() === 0 ? makeDeviceNode : undefined);
+    tree = await extractTar(input.path, join(ctx.work, "rootfs"), {
+      ...(process.getuid?.() === 0 ? { makeDevice: makeDeviceNode } : {}),
+      decompressZstd: zstdDecompress,
+    });
     fromTar = true;
   }
-  ctx.manifest.input = { path: input, kind: fromTar ? "tarball" : "directory", entries: tree.entries.length };
+  ctx.manifest.input = {
+    path: input.path,
+    kind: fromTar ? "tarball" : "directory",
+    entries: tree.entries.length,
+  };
   return { tree, fromTar, digest: listingDigest(tree) };
-}
-
-/** The checks upstream's image and initrd builders make: an init, and an agent. */
-export async function checkRootfs(tree: Tree): Promise<{ init: string; agentInit: boolean }> {
-  const init = await resolveInRoot(tree.root, "/sbin/init");
-  const present = (p: string) => tree.entries.some((e) => `/${e.path}` === p);
-  if (!present(init)) {
-    throw new BuildError(
-      `the root filesystem ${tree.root} has no /sbin/init`,
-      "build it with `kata-build rootfs`",
-    );
-  }
-  const agent = await resolveInRoot(tree.root, "/usr/bin/kata-agent");
-  if (!present(agent)) throw new BuildError(`the root filesystem ${tree.root} has no /usr/bin/kata-agent`);
-  return { init, agentInit: init === agent };
 }

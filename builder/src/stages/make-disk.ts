@@ -1,11 +1,11 @@
 // Stage: assemble the raw disk image: MBR(s), the DAX header if asked, the filesystem and the
 // verity hash tree at their offsets. All-zero chunks are skipped, so the file stays sparse.
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
-import type { BuildContext } from "../build/context.js";
+import type { With } from "../context.js";
 import { type DiskLayout, planDisk } from "../formats/disk-layout.js";
 import { encodeMbr } from "../formats/mbr.js";
 import { encodePfnInfo, PFN_INFO_OFFSET } from "../formats/nvdimm.js";
+import { diskSignature } from "../util/seed.js";
 
 const CHUNK = 1024 * 1024;
 
@@ -30,22 +30,34 @@ async function copyInto(
   }
 }
 
-export function diskSignature(seed: string): number {
-  return createHash("sha256").update(`mbr-signature\0${seed}`).digest().readUInt32LE(0);
+/** A file to place in the disk, and its size. */
+export interface DiskPart {
+  path: string;
+  bytes: number;
 }
 
-export async function makeDisk(
-  ctx: BuildContext,
-  name: string,
-  parts: { fs: string; fsBytes: number; hash?: string; hashBytes?: number },
-  options: { dax: boolean; alignMiB: number; seed: string },
-): Promise<DiskLayout> {
+export interface DiskInput {
+  /** File name of the disk image in the staging directory. */
+  name: string;
+  /** Partition 1's content. */
+  filesystem: DiskPart;
+  /** Partition 2's content: the verity hash tree. */
+  hashTree?: DiskPart;
+  /** Prepend the NVDIMM/DAX header. */
+  dax: boolean;
+  alignMiB: number;
+  /** Seeds the disk signature. */
+  seed: string;
+}
+
+export async function makeDisk(ctx: With<"staging">, input: DiskInput): Promise<DiskLayout> {
+  const { name, filesystem, hashTree } = input;
   const layout = planDisk({
-    fsBytes: parts.fsBytes,
-    hashBytes: parts.hashBytes,
-    dax: options.dax,
-    alignMiB: options.alignMiB,
-    signature: diskSignature(options.seed),
+    fsBytes: filesystem.bytes,
+    hashBytes: hashTree?.bytes,
+    dax: input.dax,
+    alignMiB: input.alignMiB,
+    signature: diskSignature(input.seed),
   });
   const file = await open(ctx.staging.path(name), "w");
   try {
@@ -55,8 +67,8 @@ export async function makeDisk(
       await file.write(encodePfnInfo(), 0, 4096, PFN_INFO_OFFSET);
       await file.write(encodeMbr(layout.innerMbr), 0, 512, layout.imageOffset);
     }
-    await copyInto(parts.fs, file, layout.fsOffset);
-    if (parts.hash && layout.hashOffset !== undefined) await copyInto(parts.hash, file, layout.hashOffset);
+    await copyInto(filesystem.path, file, layout.fsOffset);
+    if (hashTree && layout.hashOffset !== undefined) await copyInto(hashTree.path, file, layout.hashOffset);
     await file.sync();
   } finally {
     await file.close();
@@ -64,8 +76,8 @@ export async function makeDisk(
   ctx.artifacts.push(name);
   ctx.manifest.disk = {
     bytes: layout.total,
-    daxHeader: options.dax,
-    alignMiB: options.alignMiB,
+    daxHeader: input.dax,
+    alignMiB: input.alignMiB,
     partitions: layout.mbr.partitions.map((p) => ({ start: p.start * 512, bytes: p.sectors * 512 })),
   };
   return layout;

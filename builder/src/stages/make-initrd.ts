@@ -1,18 +1,15 @@
 // Stage: the initrd, a cpio newc archive of the tree written here, compressed with zstd (the
-// default; the guest kernel has RD_ZSTD) or gzip. The kernel runs /init: if the tree has none,
-// one is added pointing straight at the final init (the kernel does not always follow two links).
+// default; the guest kernel has RD_ZSTD) or gzip.
 import { createReadStream, createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import type { BuildContext } from "../build/context.js";
+import type { With } from "../context.js";
 import { type CpioEntry, writeCpio } from "../formats/cpio.js";
 import { zstdCompressor, zstdVersion } from "../tools/zstd.js";
 import { BuildError } from "../util/errors.js";
 import type { Tree, TreeEntry } from "../util/tree.js";
-import { sortEntries } from "../util/tree.js";
-import { findSystemd } from "./configure-init.js";
 
 export type Compression = "gzip" | "zstd" | "none";
 
@@ -42,34 +39,16 @@ export function cpioEntries(tree: Tree, mtime: number): Array<CpioEntry & { sour
     });
 }
 
-/** Adds /init when missing: to the agent (agent as init) or to systemd. */
-export async function withInit(
-  tree: Tree,
-  init: string,
-  agentInit: boolean,
-): Promise<{ tree: Tree; init?: string }> {
-  if (tree.entries.some((e) => e.path === "init")) return { tree };
-  const target = agentInit ? init : await findSystemd(tree.root);
-  if (!target) throw new BuildError("the root has neither /init nor systemd to point /init at");
-  const entry: TreeEntry = {
-    path: "init",
-    type: "symlink",
-    perm: 0o777,
-    uid: 0,
-    gid: 0,
-    size: 0,
-    link: target,
-  };
-  return { tree: { root: tree.root, entries: sortEntries([...tree.entries, entry]) }, init: target };
+export interface InitrdInput {
+  tree: Tree;
+  /** File name of the initrd in the staging directory. */
+  name: string;
+  compression: Compression;
+  level: number;
 }
 
-export async function makeInitrd(
-  ctx: BuildContext,
-  tree: Tree,
-  name: string,
-  compression: Compression,
-  level: number,
-): Promise<void> {
+export async function makeInitrd(ctx: With<"staging">, input: InitrdInput): Promise<void> {
+  const { tree, name, compression, level } = input;
   const entries = cpioEntries(tree, ctx.epoch);
   const archive = Readable.from(
     writeCpio(entries, (e) => createReadStream((e as CpioEntry & { source: string }).source)),

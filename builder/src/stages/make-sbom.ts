@@ -2,13 +2,16 @@
 // JSON document. Runs before strip-rootfs removes the database.
 import { lstat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildContext } from "../build/context.js";
-import type { Distro } from "../distro/types.js";
+import type { With } from "../context.js";
 import { makeSpdx } from "../formats/spdx.js";
+import { TOOL_NAME } from "../util/manifest.js";
 
-export const TOOL_NAME = "kata-build-0.1.0";
-
-export async function makeSbom(ctx: BuildContext, distro: Distro, root: string, name: string): Promise<void> {
+export async function makeSbom(
+  ctx: With<"root" | "distro" | "staging">,
+  input: { name: string },
+): Promise<void> {
+  const { distro, root } = ctx;
+  const { name } = input;
   const hasDb = await lstat(join(root, distro.packageDbPaths[0]!)).then(
     () => true,
     () => false,

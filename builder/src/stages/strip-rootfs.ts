@@ -4,7 +4,7 @@
 // rootfs/<distro>/strip-package-manager.txt when the package database goes.
 import { lstat, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { BuildContext } from "../build/context.js";
+import type { With } from "../context.js";
 import { parseList } from "../distro/package-lists.js";
 import { hostPath, resolveInRoot } from "../util/in-root.js";
 
@@ -77,14 +77,12 @@ export async function stripPatterns(
 }
 
 export async function stripRootfs(
-  ctx: BuildContext,
-  data: string,
-  distro: string,
-  root: string,
-  packageDbPaths: readonly string[],
-  keepPackageDb: boolean,
+  ctx: With<"data" | "root" | "distro">,
+  input: { keepPackageDb: boolean },
 ): Promise<void> {
-  const patterns = await stripPatterns(data, distro, packageDbPaths, keepPackageDb);
+  const { root } = ctx;
+  const { keepPackageDb } = input;
+  const patterns = await stripPatterns(ctx.data, ctx.distro.name, ctx.distro.packageDbPaths, keepPackageDb);
   let freed = 0;
   for (const pattern of patterns) {
     // "dir/*" empties a directory and keeps it; a "*" elsewhere removes what it matches.

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { findTool } from "../util/host-tools.js";
+import { killAgent } from "./gpgconf.js";
 import { type RunOptions, runTool, type ToolResult } from "./run.js";
 
 export type RpmManager = "tdnf" | "dnf";
@@ -101,14 +102,7 @@ export async function stopKeyringAgents(cacheDir: string): Promise<void> {
   for (const home of repos
     .map((repo) => join(cacheDir, repo, "pubring"))
     .filter((home) => existsSync(home))) {
-    await runTool(
-      "gpgconf",
-      "stop the gpg-agent of a repository keyring",
-      ["--homedir", home, "--kill", "gpg-agent"],
-      {
-        timeout: 10_000,
-      },
-    );
+    await killAgent(home);
   }
 }
 

@@ -1,5 +1,10 @@
-// dpkg-query: lists the packages of a Debian root filesystem from its dpkg database.
-import { runTool, type ToolResult } from "./run.js";
+// dpkg and dpkg-query: the host's Debian architecture, and the packages of a Debian root
+// filesystem from its dpkg database.
+import { type RunOptions, runTool, type ToolResult } from "./run.js";
+
+export function printArchitecture(options: RunOptions = {}): Promise<ToolResult> {
+  return runTool("dpkg", "find the host's Debian architecture", ["--print-architecture"], options);
+}
 
 export function queryInstalled(root: string): Promise<ToolResult> {
   return runTool("dpkg-query", "list the packages installed in the root", [

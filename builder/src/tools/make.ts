@@ -93,6 +93,11 @@ export async function runMake(options: MakeOptions): Promise<MakeResult> {
   };
 }
 
+/** Why a make run failed: "timed out", "was cancelled", or what `exited` says of its exit code. */
+export function whyFailed(result: MakeResult, exited: (code: number | undefined) => string): string {
+  return result.timedOut ? "timed out" : result.isCanceled ? "was cancelled" : exited(result.exitCode);
+}
+
 /** The last `count` lines of a log file (reads at most the last 64 KiB). */
 export async function logTail(path: string, count = 25): Promise<string[]> {
   const size = (await stat(path)).size;

@@ -2,6 +2,22 @@
 // with every random input pinned (UUID, directory hash seed, creation time).
 import { type RunOptions, runTool, type ToolResult } from "./run.js";
 
+// Debian's defaults for ext4, fixed here so the host's /etc/mke2fs.conf cannot change images.
+// orphan_file is left out so that older guest kernels can still mount the image.
+export const MKE2FS_CONF = `[defaults]
+	base_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr
+	default_mntopts = acl,user_xattr
+	enable_periodic_fsck = 0
+	blocksize = 4096
+	inode_size = 256
+	inode_ratio = 16384
+
+[fs_types]
+	ext4 = {
+		features = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize
+	}
+`;
+
 export interface Ext4Request {
   image: string;
   source: string;

@@ -35,3 +35,18 @@ export async function hostPath(root: string, path: string): Promise<string> {
   const dir = await resolveInRoot(root, posix.dirname(path));
   return join(root, dir, posix.basename(path));
 }
+
+/** The systemd binary inside the root (its in-root path), or undefined. */
+export async function findSystemd(root: string): Promise<string | undefined> {
+  for (const p of ["/usr/lib/systemd/systemd", "/lib/systemd/systemd"]) {
+    const resolved = await resolveInRoot(root, p);
+    if (
+      await lstat(join(root, resolved)).then(
+        () => true,
+        () => false,
+      )
+    )
+      return resolved;
+  }
+  return undefined;
+}

@@ -1,8 +1,13 @@
-// Build manifests: what went in, what came out, and the sha256 of every output.
+// What build manifests record about files: sha256 and size of every output (a directory output
+// by its entry count and content bytes). stages/write-manifest.ts writes them.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { stat, writeFile } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import { basename } from "node:path";
+import { treeStats, walkTree } from "./tree.js";
+
+/** The builder's name and version, as manifests and SBOMs record it. */
+export const TOOL_NAME = "kata-build-0.1.0";
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -21,7 +26,14 @@ export async function describeArtifact(path: string): Promise<ArtifactRecord> {
   return { name: basename(path), bytes: info.size, sha256 };
 }
 
-/** Writes a manifest with stable key order, so identical builds give identical manifests. */
-export async function writeManifest(path: string, manifest: Record<string, unknown>): Promise<void> {
-  await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+/** An output as a manifest lists it. */
+export type OutputRecord =
+  | (ArtifactRecord & { kind: "file" })
+  | { name: string; kind: "directory"; entries: number; contentBytes: number };
+
+export async function describeOutput(path: string): Promise<OutputRecord> {
+  if ((await lstat(path)).isDirectory()) {
+    return { name: basename(path), kind: "directory", ...treeStats(await walkTree(path)) };
+  }
+  return { ...(await describeArtifact(path)), kind: "file" };
 }

@@ -1,8 +1,7 @@
-// Mount points beneath a directory. A bootstrap tool killed half-way (mmdebstrap in root mode
-// binds /dev, /proc and /sys into its target) can leave mounts inside a staging directory;
-// deleting that directory recursively would then delete through them into the host. These
-// helpers find and detach such mounts first.
-import { execFileSync } from "node:child_process";
+// Mount points beneath a directory, read from /proc/self/mountinfo. A bootstrap tool killed
+// half-way (mmdebstrap in root mode binds /dev, /proc and /sys into its target) can leave mounts
+// inside a staging directory; deleting that directory recursively would then delete through
+// them into the host, so they are found (here) and detached (workspace/atomic.ts) first.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -28,15 +27,4 @@ export function mountsBeneath(dir: string, mountinfo?: string): string[] {
     if (point === base || point.startsWith(`${base}/`)) found.push(point);
   }
   return found.sort((a, b) => b.length - a.length);
-}
-
-/** Lazily detaches every mount beneath `dir`. Synchronous so a signal handler can use it. */
-export function detachMountsBeneath(dir: string): void {
-  for (const point of mountsBeneath(dir)) {
-    try {
-      execFileSync("umount", ["-l", point], { stdio: "ignore" });
-    } catch {
-      // Not ours to unmount (or already gone); the caller's removal stays on this filesystem.
-    }
-  }
 }

@@ -26,6 +26,11 @@ export function dataDir(): string {
   return join(repoRoot(), "rootfs");
 }
 
+/** rootfs/kernel: fragments/, whitelist.conf, versions.conf. */
+export function defaultKernelDataDir(): string {
+  return join(dataDir(), "kernel");
+}
+
 /** The agent's build outputs: the bundle directory and the native addon directory. */
 export function defaultAgentDir(): string {
   return join(repoRoot(), "agent");

@@ -34,16 +34,24 @@ export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/** The file type bits of st_mode (S_IFREG, S_IFDIR, ...) for each entry type; a hard link is a file. */
+export const TYPE_BITS: Record<EntryType, number> = {
+  file: 0o100000,
+  hardlink: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  char: 0o020000,
+  block: 0o060000,
+  fifo: 0o010000,
+  socket: 0o140000,
+};
+
 const S_IFMT = 0o170000;
-const kinds = new Map<number, EntryType>([
-  [0o100000, "file"],
-  [0o040000, "dir"],
-  [0o120000, "symlink"],
-  [0o020000, "char"],
-  [0o060000, "block"],
-  [0o010000, "fifo"],
-  [0o140000, "socket"],
-]);
+const kinds = new Map<number, EntryType>(
+  Object.entries(TYPE_BITS)
+    .filter(([type]) => type !== "hardlink")
+    .map(([type, bits]) => [bits, type as EntryType]),
+);
 
 /** Linux's encoding of st_rdev. */
 export function splitDev(rdev: number): { major: number; minor: number } {

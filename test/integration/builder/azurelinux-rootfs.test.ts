@@ -15,7 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRootfs, type RootfsConfig } from "../../../builder/src/build/rootfs.js";
+import { buildRootfs, type RootfsConfig } from "../../../builder/src/pipelines/rootfs.js";
 import { BuildError } from "../../../builder/src/util/errors.js";
 import { dataDir } from "../../../builder/src/util/paths.js";
 import { Progress } from "../../../builder/src/util/progress.js";

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildRootfs } from "../../../builder/src/build/rootfs.js";
+import { buildRootfs } from "../../../builder/src/pipelines/rootfs.js";
 import { Progress } from "../../../builder/src/util/progress.js";
 import { type DebianRootfs, debianConfig, debianRootfs, packageCache } from "../../helpers/builder-debian.js";
 

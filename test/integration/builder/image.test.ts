@@ -15,8 +15,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildImage, type ImageConfig } from "../../../builder/src/build/image.js";
 import { decodePfnInfo } from "../../../builder/src/formats/nvdimm.js";
+import { buildImage, type ImageConfig } from "../../../builder/src/pipelines/image.js";
 import { Progress } from "../../../builder/src/util/progress.js";
 import { ensureBuilderBundle } from "../../helpers/builder-agent.js";
 import { type DebianRootfs, debianRootfs, EPOCH } from "../../helpers/builder-debian.js";

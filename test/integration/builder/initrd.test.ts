@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildInitrd, defaultCompression } from "../../../builder/src/build/initrd.js";
+import { buildInitrd, defaultCompression } from "../../../builder/src/pipelines/initrd.js";
 import { Progress } from "../../../builder/src/util/progress.js";
 import { walkTree } from "../../../builder/src/util/tree.js";
 import { type DebianRootfs, debianRootfs, EPOCH } from "../../helpers/builder-debian.js";

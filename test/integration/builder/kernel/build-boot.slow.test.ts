@@ -6,10 +6,10 @@
 import { execFileSync } from "node:child_process";
 import { openSync, readFileSync, readSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { kernelBench } from "../../../../builder/src/kernel/bench.js";
+import { kernelBench } from "../../../../builder/src/boot/kernel-bench.js";
+import { smokeBoot } from "../../../../builder/src/boot/smoke.js";
 import { configValues } from "../../../../builder/src/kernel/kconfig/config-file.js";
-import { ensureKernel, type KernelArtifacts } from "../../../../builder/src/kernel/pipeline.js";
-import { smokeBoot } from "../../../../builder/src/kernel/smoke/boot.js";
+import { ensureKernel, type KernelArtifacts } from "../../../../builder/src/pipelines/kernel.js";
 import { Progress } from "../../../../builder/src/util/progress.js";
 import { kernelTestCache, requireKernelSource } from "../../../helpers/kernel-source.js";
 

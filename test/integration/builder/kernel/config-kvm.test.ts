@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { configValues } from "../../../../builder/src/kernel/kconfig/config-file.js";
-import { configureOnly } from "../../../../builder/src/kernel/pipeline.js";
+import { configureOnly } from "../../../../builder/src/pipelines/kernel.js";
 import { kernelTestCache, requireKernelSource } from "../../../helpers/kernel-source.js";
 
 const out = mkdtempSync(join(tmpdir(), "kata-kernel-kvm-"));

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { configureOnly } from "../../../../builder/src/kernel/pipeline.js";
+import { configureOnly } from "../../../../builder/src/pipelines/kernel.js";
 import { BuildError } from "../../../../builder/src/util/errors.js";
 import { kernelTestCache, requireKernelSource } from "../../../helpers/kernel-source.js";
 

@@ -2,8 +2,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createContext } from "../../../../builder/src/kernel/context.js";
-import { makeKernel } from "../../../../builder/src/kernel/stages/make-kernel.js";
+import { createKernelContext } from "../../../../builder/src/context.js";
+import { makeKernel } from "../../../../builder/src/stages/make-kernel.js";
 import { BuildError } from "../../../../builder/src/util/errors.js";
 import { writeTree } from "../../../helpers/kernel-fixtures.js";
 
@@ -24,16 +24,17 @@ describe("a failing kernel compile", () => {
   it("throws a BuildError with the log's last lines and where the whole log is", async () => {
     const objDir = join(root, "obj");
     mkdirSync(objDir);
-    const ctx = createContext({
+    const ctx = createKernelContext({
       hypervisor: "kvm",
       arch: "x86_64",
       source: "unused",
       cacheDir: root,
       jobs: 1,
     });
-    const err = (await makeKernel(ctx, { path: join(root, "linux"), version: "9.9.9" }, objDir).catch(
-      (e: unknown) => e,
-    )) as BuildError;
+    const err = (await makeKernel(ctx, {
+      tree: { path: join(root, "linux"), version: "9.9.9" },
+      objDir,
+    }).catch((e: unknown) => e)) as BuildError;
     expect(err).toBeInstanceOf(BuildError);
     const log = join(objDir, "kata-make.log");
     expect(err.message).toMatch(

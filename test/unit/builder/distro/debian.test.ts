@@ -1,10 +1,10 @@
 // The Debian strategy's pure parts: the base-tree request (what keys the cache), the lists'
 // refresh policy, and mmdebstrap's command line with the cached lists.
 import { describe, expect, it } from "vitest";
+import { baseKey } from "../../../../builder/src/distro/base-cache.js";
 import { baseRequest, sourcesFor } from "../../../../builder/src/distro/debian.js";
 import { METADATA_MAX_AGE_SECONDS, needsRefresh } from "../../../../builder/src/distro/debian-metadata.js";
 import { bootstrapArgs } from "../../../../builder/src/tools/mmdebstrap.js";
-import { baseKey } from "../../../../builder/src/util/base-cache.js";
 
 const fields = {
   suite: "bookworm",

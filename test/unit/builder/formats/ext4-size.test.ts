@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { alignUp, dataBlocksOf, planExt4 } from "../../../../builder/src/formats/ext4-size.js";
-import { MKE2FS_CONF } from "../../../../builder/src/stages/make-filesystem.js";
+import { MKE2FS_CONF } from "../../../../builder/src/tools/mkfs-ext4.js";
 import { walkTree } from "../../../../builder/src/util/tree.js";
 
 function makeTree(dir: string): void {

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { defaultKernelDataDir } from "../../../../builder/src/kernel/context.js";
 import { availableFeatures, selectFragments } from "../../../../builder/src/kernel/fragments.js";
 import { parseConfig } from "../../../../builder/src/kernel/kconfig/config-file.js";
 import { mergeFragments } from "../../../../builder/src/kernel/kconfig/merge.js";
+import { defaultKernelDataDir } from "../../../../builder/src/util/paths.js";
 import { writeTree } from "../../../helpers/kernel-fixtures.js";
 
 const data = defaultKernelDataDir();

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../../../builder/src/kernel/kconfig/config-file.js";
 import { mergedHash, mergeFragments } from "../../../../builder/src/kernel/kconfig/merge.js";
 import { kernelManifest, readKernelManifest } from "../../../../builder/src/kernel/manifest.js";
-import { writeManifest } from "../../../../builder/src/util/manifest.js";
+import { writeManifest } from "../../../../builder/src/stages/write-manifest.js";
+import { Progress } from "../../../../builder/src/util/progress.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-kernel-manifest-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,7 +71,9 @@ describe("kernel manifest", () => {
 
   it("round-trips through manifest.json", async () => {
     const path = join(dir, "manifest.json");
-    await writeManifest(path, manifest as unknown as Record<string, unknown>);
+    const staging = { dir, path: (name: string) => join(dir, name) };
+    const ctx = { progress: new Progress({ quiet: true }), epoch: 0, manifest: {}, artifacts: [], staging };
+    await writeManifest(ctx, { file: "manifest.json", document: () => manifest });
     expect(await readKernelManifest(path)).toEqual(manifest);
     expect(await readKernelManifest(join(dir, "missing.json"))).toBeUndefined();
   });

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultKernelDataDir } from "../../../../builder/src/kernel/context.js";
 import { downloadUrl, looksLikeVersion, parseVersions } from "../../../../builder/src/kernel/versions.js";
+import { defaultKernelDataDir } from "../../../../builder/src/util/paths.js";
 
 const SHA = "a".repeat(64);
 

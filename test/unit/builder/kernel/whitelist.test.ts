@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultKernelDataDir } from "../../../../builder/src/kernel/context.js";
 import type { Drop } from "../../../../builder/src/kernel/kconfig/explain.js";
 import { parseWhitelist, partitionDrops } from "../../../../builder/src/kernel/whitelist.js";
+import { defaultKernelDataDir } from "../../../../builder/src/util/paths.js";
 
 const drop = (symbol: string, absent: boolean): Drop => ({
   symbol,

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { missingLibraries, parseLdd } from "../../../../builder/src/stages/install-node.js";
+import { missingLibraries } from "../../../../builder/src/stages/install-node.js";
+import { parseLdd } from "../../../../builder/src/tools/ldd.js";
 
 const LDD = `\tlinux-vdso.so.1 (0x00007ffd1c3f2000)
 \tlibdl.so.2 => /lib/x86_64-linux-gnu/libdl.so.2 (0x00007f1)

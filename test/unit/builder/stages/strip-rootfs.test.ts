@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BuildContext } from "../../../../builder/src/build/context.js";
+import type { With } from "../../../../builder/src/context.js";
+import type { Distro } from "../../../../builder/src/distro/types.js";
 import {
   expandPattern,
   matchSegment,
@@ -55,7 +56,16 @@ function makeData(): string {
   return data;
 }
 
-const ctx = () => ({ manifest: {}, progress: new Progress({ quiet: true }) }) as unknown as BuildContext;
+const ctx = (data: string, root: string): With<"data" | "root" | "distro"> => ({
+  manifest: {},
+  artifacts: [],
+  epoch: 0,
+  progress: new Progress({ quiet: true }),
+  data,
+  root,
+  // Only the name and the package database paths matter to this stage.
+  distro: { name: "deb", packageDbPaths: ["var/lib/dpkg"] } as unknown as Distro,
+});
 
 describe("strip-rootfs", () => {
   it("matches '*' within one segment", () => {
@@ -87,7 +97,7 @@ describe("strip-rootfs", () => {
     expect(await stripPatterns(data, "other", db, false)).toEqual(["usr/share/doc/*", "var/lib/dpkg"]);
 
     const kept = makeRoot();
-    await stripRootfs(ctx(), data, "deb", kept, db, true);
+    await stripRootfs(ctx(data, kept), { keepPackageDb: true });
     expect(existsSync(join(kept, "usr/bin/perl"))).toBe(true);
     expect(existsSync(join(kept, "usr/lib/x86_64-linux-gnu/gconv"))).toBe(false);
     expect(existsSync(join(kept, "usr/lib/x86_64-linux-gnu/libcrun.a"))).toBe(false);
@@ -95,7 +105,7 @@ describe("strip-rootfs", () => {
     expect(readdirSync(join(kept, "usr/share/doc"))).toEqual([]);
 
     const stripped = makeRoot();
-    await stripRootfs(ctx(), data, "deb", stripped, db, false);
+    await stripRootfs(ctx(data, stripped), { keepPackageDb: false });
     expect(readdirSync(join(stripped, "usr/bin"))).toEqual(["node"]);
     expect(existsSync(join(stripped, "var/lib/dpkg"))).toBe(false);
   });

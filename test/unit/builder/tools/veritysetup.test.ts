@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dmModCreate, verityParams } from "../../../../builder/src/stages/make-verity.js";
+import { dmModCreate, verityParams } from "../../../../builder/src/formats/kernel-cmdline.js";
 import { formatArgs, parseFormatOutput } from "../../../../builder/src/tools/veritysetup.js";
 
 const output = `VERITY header information for h.img

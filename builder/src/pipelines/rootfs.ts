@@ -1,0 +1,118 @@
+// kata-build rootfs, as the list of stages it runs.
+import { createContext } from "../context.js";
+import { distros } from "../distro/index.js";
+import { NODE_PACKAGE, nodeLibraryPackages } from "../distro/package-lists.js";
+import type { InitMode } from "../distro/types.js";
+import { configureInit } from "../stages/configure-init.js";
+import { extractBase } from "../stages/extract-base.js";
+import { installAgent } from "../stages/install-agent.js";
+import { installFiles } from "../stages/install-files.js";
+import { installNode } from "../stages/install-node.js";
+import { installPackages } from "../stages/install-packages.js";
+import { makeSbom } from "../stages/make-sbom.js";
+import { makeTar } from "../stages/make-tar.js";
+import { stripRootfs } from "../stages/strip-rootfs.js";
+import { writeManifest } from "../stages/write-manifest.js";
+import { BuildError } from "../util/errors.js";
+import { TOOL_NAME } from "../util/manifest.js";
+import type { Progress } from "../util/progress.js";
+import { withStaging } from "../workspace/atomic.js";
+
+export interface RootfsConfig {
+  distro: string;
+  init: InitMode;
+  out: string;
+  /** Name of the directory (and prefix of the tarball, manifest and SBOM). */
+  name: string;
+  data: string;
+  cache: string;
+  agentDir: string;
+  mirror?: string;
+  gpgKey?: string;
+  repoGpgcheck: boolean;
+  variant?: string;
+  fromTar?: string;
+  tar: boolean;
+  keepPackageDb: boolean;
+  extraPackages: string[];
+  /** A Node.js binary to install as /usr/bin/node instead of the distribution's nodejs. */
+  node?: string;
+  epoch: number;
+  /** Refresh package metadata and install afresh instead of reusing a cached base tree. */
+  refresh?: boolean;
+}
+
+export interface RootfsResult {
+  artifacts: string[];
+  manifest: Record<string, unknown>;
+}
+
+export async function buildRootfs(config: RootfsConfig, progress: Progress): Promise<RootfsResult> {
+  const distro = distros[config.distro];
+  if (!distro) throw new BuildError(`unknown distribution '${config.distro}'`);
+  return withStaging(config.out, async (staging) => {
+    const ctx = await createContext(staging, {
+      progress,
+      epoch: config.epoch,
+      data: config.data,
+      cache: config.cache,
+      root: staging.path(config.name),
+      distro,
+      init: config.init,
+    });
+    const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
+
+    if (config.fromTar) {
+      const tarball = config.fromTar;
+      await step("Extract base tarball", () => extractBase(ctx, { tarball }));
+    } else {
+      // A given Node.js replaces the distribution's nodejs, and needs a few libraries instead.
+      const extra = config.node
+        ? [...config.extraPackages, ...(await nodeLibraryPackages(config.data, distro.name))]
+        : config.extraPackages;
+      await step("Install packages", () =>
+        installPackages(ctx, {
+          sources: {
+            mirror: config.mirror,
+            gpgKey: config.gpgKey,
+            repoGpgcheck: config.repoGpgcheck,
+            variant: config.variant,
+            refresh: config.refresh === true,
+          },
+          extra,
+          omit: config.node ? [NODE_PACKAGE] : [],
+        }),
+      );
+    }
+    const node = config.node;
+    if (node) await step("Install Node.js", () => installNode(ctx, { binary: node }));
+    await step("Install agent", () => installAgent(ctx, { agentDir: config.agentDir }));
+    await step("Install files", () => installFiles(ctx));
+    await step("Configure init", () => configureInit(ctx));
+    await step("Make SBOM", () => makeSbom(ctx, { name: config.name }));
+    await step("Strip root filesystem", () => stripRootfs(ctx, { keepPackageDb: config.keepPackageDb }));
+    ctx.artifacts.unshift(config.name);
+    if (config.tar) await step("Make tarball", () => makeTar(ctx, { name: `${config.name}.tar` }));
+    const manifest = await step("Write manifest", () =>
+      writeManifest(ctx, {
+        file: `${config.name}.manifest.json`,
+        header: {
+          tool: TOOL_NAME,
+          command: "rootfs",
+          distro: distro.name,
+          init: config.init,
+          inputs: {
+            fromTar: config.fromTar,
+            mirror: config.mirror,
+            variant: config.variant,
+            extraPackages: config.extraPackages,
+            node: config.node,
+            keepPackageDb: config.keepPackageDb,
+            refresh: config.refresh === true,
+          },
+        },
+      }),
+    );
+    return { artifacts: ctx.artifacts, manifest };
+  });
+}
