@@ -2,8 +2,7 @@
 // the agent reached over virtio-serial ports that are Unix sockets on the host (no vhost-vsock
 // here), container root filesystems shared over virtio-9p, an entropy source.
 import path from "node:path";
-import type { ResultPromise } from "execa";
-import { type QemuMachine, startQemu } from "../tools/qemu-system.js";
+import { type QemuMachine, type RunningQemu, startQemu } from "../tools/qemu-system.js";
 
 export interface VmOptions {
   kernel: string;
@@ -24,7 +23,7 @@ export interface VmOptions {
 export const PORTS = { agent: "agent.channel.0", vsockBridge: "agent.vsock.0" } as const;
 
 export interface Vm {
-  process: ResultPromise;
+  process: RunningQemu["process"];
   consoleLog: string;
   agentSocket: string;
   vsockBridgeSocket: string;
