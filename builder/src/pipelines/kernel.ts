@@ -69,9 +69,13 @@ async function plan(request: KernelRequest): Promise<Plan> {
   return { ctx, source, ...merged, key, objDir };
 }
 
-async function configureAndVerify(
-  p: Plan,
-): Promise<{ tree: KernelTree; configured: ConfiguredKernel; verification: Verification }> {
+interface Verified {
+  tree: KernelTree;
+  configured: ConfiguredKernel;
+  verification: Verification;
+}
+
+async function configureAndVerify(p: Plan): Promise<Verified> {
   const { ctx, merged, objDir } = p;
   const tree = await unpackKernelSource(ctx, { source: p.source });
   const configured = await configureKernel(ctx, { tree, merged, objDir });
@@ -86,30 +90,38 @@ async function configureAndVerify(
 const files = (outputs: OutputRecord[]) =>
   outputs.flatMap((o) => (o.kind === "file" ? [{ name: o.name, bytes: o.bytes, sha256: o.sha256 }] : []));
 
-function manifestOf(
+/** Writes the kernel's manifest.json, describing what `into` has staged. */
+function writeKernelManifest(
+  into: With<"staging">,
   p: Plan,
-  tree: KernelTree,
-  configured: ConfiguredKernel,
-  verification: Verification,
-  rest: Pick<KernelManifest, "kind" | "artifacts"> &
-    Partial<Pick<KernelManifest, "release" | "pvhEntry" | "build">>,
-): KernelManifest {
-  return kernelManifest({
-    ...rest,
-    version: tree.version,
-    arch: p.ctx.kernel.arch,
-    hypervisor: p.ctx.kernel.hypervisor,
-    features: p.ctx.kernel.features,
-    source: p.source,
-    fragments: p.fragments,
-    fragmentsSha256: fragmentsHash(p.fragments),
-    merged: p.merged,
-    mergedConfigSha256: p.mergedSha256,
-    cacheKey: p.key,
-    recipe: RECIPE,
-    accepted: verification.accepted,
-    finalConfigSha256: createHash("sha256").update(configured.configText).digest("hex"),
-  });
+  { tree, configured, verification }: Verified,
+  rest: Pick<KernelManifest, "kind"> & Partial<Pick<KernelManifest, "release" | "pvhEntry" | "build">>,
+): Promise<KernelManifest> {
+  const document = (outputs: OutputRecord[]) =>
+    kernelManifest({
+      ...rest,
+      artifacts: files(outputs),
+      version: tree.version,
+      arch: p.ctx.kernel.arch,
+      hypervisor: p.ctx.kernel.hypervisor,
+      features: p.ctx.kernel.features,
+      source: p.source,
+      fragments: p.fragments,
+      fragmentsSha256: fragmentsHash(p.fragments),
+      merged: p.merged,
+      mergedConfigSha256: p.mergedSha256,
+      cacheKey: p.key,
+      recipe: RECIPE,
+      accepted: verification.accepted,
+      finalConfigSha256: createHash("sha256").update(configured.configText).digest("hex"),
+    });
+  return writeManifest(into, { file: MANIFEST_FILE, document });
+}
+
+/** Runs `fn` holding the lock on the plan's object directory (one build per directory). */
+function withObjectsLock<T>(p: Plan, fn: () => Promise<T>): Promise<T> {
+  const { progress, signal } = p.ctx;
+  return withLock(`${p.objDir}.lock`, fn, { progress, what: p.objDir, ...(signal ? { signal } : {}) });
 }
 
 /**
@@ -134,48 +146,39 @@ export async function ensureKernel(request: KernelRequest): Promise<KernelArtifa
     return hit;
   }
   await mkdir(cache.objects, { recursive: true });
-  return withLock(
-    `${p.objDir}.lock`,
-    async () => {
-      const again = await findCachedKernel(entryDir);
-      if (again) return again;
-      const { tree, configured, verification } = await configureAndVerify(p);
-      const built = await makeKernel(ctx, { tree, objDir: p.objDir });
-      const pvhEntry = await checkPvhNote(ctx, { vmlinux: built.vmlinux });
-      const build = {
-        seconds: Math.round(built.seconds * 10) / 10,
-        ...(built.cpuSeconds !== undefined ? { cpuSeconds: Math.round(built.cpuSeconds) } : {}),
-        jobs: ctx.kernel.jobs,
-        cpus: availableParallelism(),
-        loadAverage: Math.round(loadavg()[0]! * 100) / 100,
-        finishedAt: new Date().toISOString(),
-      };
-      const { manifest } = await ctx.progress.step(`Storing the kernel in ${entryDir}`, () =>
-        withStaging(entryDir, async (staging) => {
-          const into = { ...ctx, staging, artifacts: [] };
-          await installKernel(into, {
-            vmlinux: built.vmlinux,
-            bzImage: built.image,
-            config: configured.configPath,
-          });
-          const manifest = await writeManifest(into, {
-            file: MANIFEST_FILE,
-            document: (outputs) =>
-              manifestOf(p, tree, configured, verification, {
-                kind: "kata-guest-kernel",
-                artifacts: files(outputs),
-                release: built.release,
-                ...(pvhEntry ? { pvhEntry } : {}),
-                build,
-              }),
-          });
-          return { artifacts: into.artifacts, manifest };
-        }),
-      );
-      return artifactsIn(entryDir, manifest, false);
-    },
-    { progress: ctx.progress, what: p.objDir, ...(ctx.signal ? { signal: ctx.signal } : {}) },
-  );
+  return withObjectsLock(p, async () => {
+    const again = await findCachedKernel(entryDir);
+    if (again) return again;
+    const verified = await configureAndVerify(p);
+    const built = await makeKernel(ctx, { tree: verified.tree, objDir: p.objDir });
+    const pvhEntry = await checkPvhNote(ctx, { vmlinux: built.vmlinux });
+    const build = {
+      seconds: Math.round(built.seconds * 10) / 10,
+      ...(built.cpuSeconds !== undefined ? { cpuSeconds: Math.round(built.cpuSeconds) } : {}),
+      jobs: ctx.kernel.jobs,
+      cpus: availableParallelism(),
+      loadAverage: Math.round(loadavg()[0]! * 100) / 100,
+      finishedAt: new Date().toISOString(),
+    };
+    const { manifest } = await ctx.progress.step(`Storing the kernel in ${entryDir}`, () =>
+      withStaging(entryDir, async (staging) => {
+        const into = { ...ctx, staging, artifacts: [] };
+        await installKernel(into, {
+          vmlinux: built.vmlinux,
+          bzImage: built.image,
+          config: verified.configured.configPath,
+        });
+        const manifest = await writeKernelManifest(into, p, verified, {
+          kind: "kata-guest-kernel",
+          release: built.release,
+          ...(pvhEntry ? { pvhEntry } : {}),
+          build,
+        });
+        return { artifacts: into.artifacts, manifest };
+      }),
+    );
+    return artifactsIn(entryDir, manifest, false);
+  });
 }
 
 export interface ConfigOnlyResult {
@@ -189,26 +192,15 @@ export async function configureOnly(request: KernelRequest, outDir: string): Pro
   const p = await plan(request);
   const { ctx } = p;
   await mkdir(cacheLayout(ctx.cache).objects, { recursive: true });
-  const { manifest } = await withLock(
-    `${p.objDir}.lock`,
-    async () => {
-      const { tree, configured, verification } = await configureAndVerify(p);
-      return withStaging(outDir, async (staging) => {
-        const into = { ...ctx, staging, artifacts: [] };
-        await writeKernelConfig(into, { configText: configured.configText });
-        const manifest = await writeManifest(into, {
-          file: MANIFEST_FILE,
-          document: (outputs) =>
-            manifestOf(p, tree, configured, verification, {
-              kind: "kata-guest-kernel-config",
-              artifacts: files(outputs),
-            }),
-        });
-        return { artifacts: into.artifacts, manifest };
-      });
-    },
-    { progress: ctx.progress, what: p.objDir, ...(ctx.signal ? { signal: ctx.signal } : {}) },
-  );
+  const { manifest } = await withObjectsLock(p, async () => {
+    const verified = await configureAndVerify(p);
+    return withStaging(outDir, async (staging) => {
+      const into = { ...ctx, staging, artifacts: [] };
+      await writeKernelConfig(into, { configText: verified.configured.configText });
+      const manifest = await writeKernelManifest(into, p, verified, { kind: "kata-guest-kernel-config" });
+      return { artifacts: into.artifacts, manifest };
+    });
+  });
   return { config: join(outDir, "config"), manifestPath: join(outDir, MANIFEST_FILE), manifest };
 }
 

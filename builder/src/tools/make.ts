@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import { requireTool } from "../util/host-tools.js";
 import { statFields } from "../util/proc-stat.js";
+import type { ToolResult } from "./run.js";
 
 export interface MakeOptions {
   /** Kernel source tree (make -C). */
@@ -25,12 +26,9 @@ export interface MakeOptions {
   timeout?: number;
 }
 
-export interface MakeResult {
-  command: string;
-  exitCode: number | undefined;
-  timedOut: boolean;
-  isCanceled: boolean;
-  ok: boolean;
+/** A run's outcome as every tool reports it; make's output is in the log, not here. */
+export interface MakeResult
+  extends Pick<ToolResult, "command" | "exitCode" | "timedOut" | "isCanceled" | "ok"> {
   seconds: number;
   /** CPU time (user + system) of make and everything it ran; undefined off Linux. */
   cpuSeconds?: number;

@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { execa, type ResultPromise } from "execa";
 import { requireTool } from "../util/host-tools.js";
+import type { ToolResult } from "./run.js";
 
 export interface QemuMachine {
   /** bzImage, or vmlinux (booted through its PVH entry). */
@@ -90,11 +91,8 @@ export interface MarkerBootOptions {
   cancelSignal?: AbortSignal;
 }
 
-export interface MarkerBootResult {
-  command: string;
-  exitCode: number | undefined;
-  timedOut: boolean;
-  isCanceled: boolean;
+export interface MarkerBootResult
+  extends Pick<ToolResult, "command" | "exitCode" | "timedOut" | "isCanceled"> {
   /** Seconds from spawning QEMU to the marker, or undefined if it never appeared. */
   markerSeconds?: number;
   /** Seconds until QEMU exited. */

@@ -1,5 +1,6 @@
 // veritysetup format: builds the dm-verity hash tree of a data image into a hash image and
 // reports the root hash. Salt and UUID are given, so the output depends only on the data.
+import type { VerityParams } from "../formats/kernel-cmdline.js";
 import { type RunOptions, runTool, type ToolResult } from "./run.js";
 
 export interface VerityRequest {
@@ -11,14 +12,8 @@ export interface VerityRequest {
   hashBlockSize: number;
 }
 
-export interface VerityInfo {
-  rootHash: string;
-  salt: string;
-  dataBlocks: number;
-  dataBlockSize: number;
-  hashBlockSize: number;
-  hashAlgorithm: string;
-}
+/** What `veritysetup format` reports: the parameters a kernel needs to open the device. */
+export type VerityInfo = VerityParams;
 
 export function formatArgs(req: VerityRequest): string[] {
   return [

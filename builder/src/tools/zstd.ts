@@ -3,6 +3,7 @@
 import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import { requireTool } from "../util/host-tools.js";
+import { runTool } from "./run.js";
 
 export interface StreamingTool {
   stdin: Writable;
@@ -32,9 +33,8 @@ export function zstdCompressor(level: number, threads = 0): StreamingTool {
 
 /** "1.5.4" from `zstd --version` (recorded in manifests: the output depends on it). */
 export async function zstdVersion(): Promise<string> {
-  const file = requireTool("zstd", "compress the initrd with zstd");
-  const result = await execa(file, ["--version"], { reject: false });
-  return /v(\d+\.\d+\.\d+)/.exec(String(result.stdout))?.[1] ?? "unknown";
+  const result = await runTool("zstd", "compress the initrd with zstd", ["--version"]);
+  return /v(\d+\.\d+\.\d+)/.exec(result.stdout)?.[1] ?? "unknown";
 }
 
 /** The decompressed bytes of a zstd file, as a stream. */
