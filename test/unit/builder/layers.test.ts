@@ -135,6 +135,17 @@ describe("builder layering", () => {
     expect(outside.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
+  it("is the tree README.md's folder map shows, and the table knows every layer", () => {
+    const readme = readFileSync(path.join(repo, "README.md"), "utf8");
+    const map = /```\nbuilder\/src\/\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const named = [...map.matchAll(/^ {2}([^\s,]+(?:, [^\s,]+)*)/gm)].flatMap((m) =>
+      m[1]!.split(", ").map((n) => n.replace(/\/$/, "")),
+    );
+    const top = readdirSync(src).sort();
+    expect(named.sort()).toEqual(top);
+    expect(Object.keys(ALLOWED).sort()).toEqual(top);
+  });
+
   it("would notice a violation (the check sees the imports it is meant to check)", () => {
     // The real tree has the imports the rules are about...
     expect(all.some((i) => i.file.startsWith("pipelines") && layerOf(i.target) === "stages")).toBe(true);
