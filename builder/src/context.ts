@@ -82,7 +82,7 @@ export function createKernelContext(request: KernelRequest): With<"kernel" | "da
     cache: resolve(request.cacheDir),
     progress: request.progress ?? new Progress({ quiet: true }),
     ...(request.signal ? { signal: request.signal } : {}),
-    // The kernel is not built at a fixed time (its build stamps its own); the manifest records when.
+    // No kernel stage reads it: a kernel build stamps its own time, and its manifest says when.
     epoch: Math.floor(Date.now() / 1000),
     manifest: {},
     artifacts: [],
