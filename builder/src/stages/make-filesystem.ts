@@ -43,7 +43,6 @@ export async function makeFilesystem(ctx: With<"work">, input: FilesystemInput):
     );
     const conf = join(ctx.work, "mke2fs.conf");
     await writeFile(conf, MKE2FS_CONF);
-    const env = { MKE2FS_CONFIG: conf };
     check(
       await mkfsExt4(
         {
@@ -55,8 +54,9 @@ export async function makeFilesystem(ctx: With<"work">, input: FilesystemInput):
           time: ctx.epoch,
           reservedPercent: RESERVED_PERCENT,
           journalMiB: JOURNAL_MIB,
+          configFile: conf,
         },
-        { env, cancelSignal: ctx.signal },
+        { cancelSignal: ctx.signal },
       ),
       "creating the ext4 filesystem",
       "if it ran out of space, pass --free-space MIB (and please report the tree that needed it)",

@@ -29,6 +29,8 @@ export interface Ext4Request {
   reservedPercent: number;
   journalMiB: number;
   label?: string;
+  /** The mke2fs.conf to read (MKE2FS_CONF written to a file): never the host's /etc/mke2fs.conf. */
+  configFile: string;
 }
 
 export function mkfsArgs(req: Ext4Request): string[] {
@@ -68,6 +70,6 @@ export function timeEnv(time: number): Record<string, string> {
 export function mkfsExt4(req: Ext4Request, options: RunOptions = {}): Promise<ToolResult> {
   return runTool("mkfs.ext4", "create the ext4 filesystem", mkfsArgs(req), {
     ...options,
-    env: { ...options.env, ...timeEnv(req.time), MKE2FS_CONFIG: "/dev/null" },
+    env: { ...options.env, ...timeEnv(req.time), MKE2FS_CONFIG: req.configFile },
   });
 }

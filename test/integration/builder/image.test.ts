@@ -86,6 +86,12 @@ describe("kata-build image", () => {
     const count = Number(/Block count:\s+(\d+)/.exec(dump)![1]);
     const free = Number(/Free blocks:\s+(\d+)/.exec(dump)![1]);
     expect(free / count).toBeLessThan(0.15);
+    // ext4 as the builder's own mke2fs.conf defines it, not mke2fs's bare built-in defaults.
+    const features = /Filesystem features:\s+(.*)/.exec(dump)![1]!.split(/\s+/);
+    for (const f of ["has_journal", "extent", "flex_bg", "metadata_csum", "64bit", "dir_nlink"]) {
+      expect(features).toContain(f);
+    }
+    expect(features).not.toContain("orphan_file");
     expect(result.cmdline).toBe("root=/dev/vda1 rootfstype=ext4 rootflags=data=ordered,errors=remount-ro ro");
     const imageBytes = readFileSync(img).length;
     expect(imageBytes % (2 * 1024 * 1024)).toBe(0);
