@@ -67,7 +67,9 @@ async function digestDir(
 
 export async function ensureGuest(options: GuestOptions): Promise<Guest> {
   const hash = createHash("sha256");
-  hash.update(`boot-guest/2 initrd=zstd\0${options.distro}\0${options.mirror ?? ""}\0${INIT_SCRIPT}\0`);
+  // The recipe's version: raised when the builder changes what goes into a guest (3: the image's
+  // ext4 is made with the builder's own mke2fs.conf).
+  hash.update(`boot-guest/3 initrd=zstd\0${options.distro}\0${options.mirror ?? ""}\0${INIT_SCRIPT}\0`);
   if (options.node) hash.update(`node\0${await sha256File(options.node)}\0`);
   await digestDir(hash, path.join(options.agentDir, "dist"), (n) => n.endsWith(".map"));
   await digestDir(hash, options.dataDir, (n) => n === "kernel");
