@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
-import { createKernelContext, type With } from "../context.js";
+import { createContext, createKernelContext, type With } from "../context.js";
 import {
   artifactsIn,
   cacheLayout,
@@ -211,7 +211,7 @@ export async function exportKernel(
   progress: Progress,
 ): Promise<KernelArtifacts> {
   await withStaging(outDir, async (staging) => {
-    const ctx = { progress, epoch: 0, staging, manifest: {}, artifacts: [] };
+    const ctx = await createContext(staging, { progress, epoch: Math.floor(Date.now() / 1000) });
     await installKernel(ctx, {
       vmlinux: kernel.vmlinux,
       bzImage: kernel.bzImage,
