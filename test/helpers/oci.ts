@@ -14,8 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { SpecSchema } from "../../agent/gen/oci_pb.js";
-import { fromRuntimeSpec } from "../../agent/src/containers/oci-spec.js";
+import { fromRuntimeSpec, type SpecSchema } from "../../agent/src/client/index.js";
 
 let rootfsDir: string | undefined;
 

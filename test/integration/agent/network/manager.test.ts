@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterfaceSchema } from "../../../../agent/gen/types_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { NetworkManager } from "../../../../agent/src/network/index.js";
 import { addVeth, createNetns, linkByMac, type Netns } from "./netns.js";

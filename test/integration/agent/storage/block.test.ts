@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FSGroupChangePolicy } from "../../../../agent/gen/types_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { StorageManager, type StorageSpec } from "../../../../agent/src/storage/index.js";
 import { resize2fs } from "../../../../agent/src/storage/tools/resize2fs.js";
