@@ -4,7 +4,7 @@ import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 import type { PciPath } from "../devices/index.js";
 import type { Logger } from "../log.js";
-import type { Iproute2 } from "./tools/ip.js";
+import type { Iproute2 } from "../tools/ip.js";
 
 /** The devices manager's NIC lookup (DeviceManager.pciNic): waits for the NIC at a PCI path. */
 export interface NicFinder {

@@ -6,7 +6,7 @@ import { IPFamily } from "../../gen/types_pb.js";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 import { type PciPath, parsePciPath } from "../devices/index.js";
-import type { NeighbourSpec, RouteSpec } from "./tools/ip.js";
+import type { NeighbourSpec, RouteSpec } from "../tools/ip.js";
 
 /** <linux/if.h> */
 export const IFF_NOARP = 0x80;

@@ -3,11 +3,11 @@
 import { stat } from "node:fs/promises";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
-import { ensureOk } from "../util/tool.js";
+import { isMkfsFstype, MKFS_FSTYPES, mkfs } from "../tools/mkfs.js";
+import { ensureOk } from "../tools/tool.js";
 import { message, mountStorage } from "./common.js";
 import { detectFilesystem } from "./fs-signature.js";
 import type { StorageContext, StorageResult, StorageSpec } from "./handler.js";
-import { isMkfsFstype, MKFS_FSTYPES, mkfs } from "./tools/mkfs.js";
 
 /** driver_options entry asking for a filesystem on a blank device ("create_filesystem[=true]"). */
 export function wantsFilesystem(driverOptions: readonly string[]): boolean {

@@ -8,13 +8,13 @@ import { basename, join } from "node:path";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
 import type { Logger } from "../log.js";
-import { ensureOk } from "../util/tool.js";
+import { resize2fs } from "../tools/resize2fs.js";
+import { ensureOk } from "../tools/tool.js";
+import { xfsGrowfs } from "../tools/xfs-growfs.js";
 import { message } from "./common.js";
 import { flagsOfMountinfo, MS } from "./mount-options.js";
 import type { Mounter } from "./mounter.js";
 import { type MountEntry, mountAt } from "./mountinfo.js";
-import { resize2fs } from "./tools/resize2fs.js";
-import { xfsGrowfs } from "./tools/xfs-growfs.js";
 
 export interface Usage {
   total: bigint;

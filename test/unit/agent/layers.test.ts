@@ -24,14 +24,17 @@ const WIRES = ["ttrpc", "grpc"];
 
 /** Top-level directory (layer) -> layers it must never import. */
 const FORBIDDEN: Record<string, string[]> = {
-  native: ["transport", ...WIRES, "core", "rpc", ...MANAGERS, "config"],
-  core: ["transport", ...WIRES, "rpc", ...MANAGERS],
-  transport: [...WIRES, "rpc", ...MANAGERS],
-  ttrpc: ["grpc", "rpc", ...MANAGERS],
-  grpc: ["ttrpc", "rpc", ...MANAGERS],
-  rpc: ["transport", ...WIRES],
+  native: ["transport", ...WIRES, "core", "rpc", ...MANAGERS, "config", "tools"],
+  core: ["transport", ...WIRES, "rpc", ...MANAGERS, "tools"],
+  transport: [...WIRES, "rpc", ...MANAGERS, "tools"],
+  ttrpc: ["grpc", "rpc", ...MANAGERS, "tools"],
+  grpc: ["ttrpc", "rpc", ...MANAGERS, "tools"],
+  rpc: ["transport", ...WIRES, "tools"],
   ...Object.fromEntries(MANAGERS.map((m) => [m, ["rpc", "transport", ...WIRES]])),
 };
+
+/** Tool modules (one per external program) sit at the bottom, beside native/. */
+const TOOLS_MAY_IMPORT = ["core", "util", "native"];
 
 /**
  * Managers may use one another only as declared here (plus core/, util/, native/, log.ts and
@@ -51,7 +54,7 @@ const MANAGER_DEPS: Record<string, string[]> = {
   policy: [],
   init: [],
 };
-const ANYONE = ["core", "util", "native", "log.ts", "..", "version.ts"];
+const ANYONE = ["core", "util", "native", "tools", "log.ts", "..", "version.ts"];
 
 /** What the client may use of the agent: the generated code, wire codecs, addresses, vsock. */
 const CLIENT_MAY_IMPORT = [
@@ -124,6 +127,21 @@ describe("agent layering", () => {
       }
     }
     expect(crossings).toEqual([]);
+  });
+
+  it("keeps tool modules at the bottom, and the shared runner free of the agent", () => {
+    expect(importsLeaving("tools", TOOLS_MAY_IMPORT)).toEqual([]);
+    // builder/src/tools/run.ts builds on it, so it must not drag the agent into the builder.
+    expect(importsOf(path.join(src, "tools/run.ts"))).toEqual([]);
+  });
+
+  it("runs external programs only through the tool runner", () => {
+    const direct = sources(src).filter(
+      (file) =>
+        !file.endsWith(path.join("tools", "run.ts")) &&
+        /from "execa"|import\("execa"\)/.test(readFileSync(file, "utf8")),
+    );
+    expect(direct.map((f) => path.relative(src, f))).toEqual([]);
   });
 
   it("keeps the server away from the client and the ctl", () => {

@@ -20,8 +20,8 @@ import { FSGroupChangePolicy } from "../../../../agent/gen/types_pb.js";
 import { Code } from "../../../../agent/src/client/index.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { StorageManager, type StorageSpec } from "../../../../agent/src/storage/index.js";
-import { resize2fs } from "../../../../agent/src/storage/tools/resize2fs.js";
 import { hasCapability } from "../../../../agent/src/storage/volume.js";
+import { resize2fs } from "../../../../agent/src/tools/resize2fs.js";
 import { storageSpec } from "../../../helpers/storage.js";
 import { df, Kernel, mountAt } from "./kernel.js";
 

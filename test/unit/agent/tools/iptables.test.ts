@@ -2,9 +2,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../../agent/src/core/code.js";
-import { Iptables, iptablesTool } from "../../../../../agent/src/network/tools/iptables.js";
-import { stdoutText } from "../../../../../agent/src/util/tool.js";
+import { Code } from "../../../../agent/src/core/code.js";
+import { Iptables, iptablesTool } from "../../../../agent/src/tools/iptables.js";
+import { stdoutText } from "../../../../agent/src/tools/run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-iptables-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,9 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../../agent/src/core/code.js";
-import { Iproute2, type RouteSpec } from "../../../../../agent/src/network/tools/ip.js";
-import { stdoutText } from "../../../../../agent/src/util/tool.js";
+import { Code } from "../../../../agent/src/core/code.js";
+import { Iproute2, type RouteSpec } from "../../../../agent/src/tools/ip.js";
+import { stdoutText } from "../../../../agent/src/tools/run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-ip-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
