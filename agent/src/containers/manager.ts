@@ -5,8 +5,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import type { CreateContainerRequest, CreateSandboxRequest, ExecProcessRequest } from "../../gen/agent_pb.js";
 import type { LinuxResources } from "../../gen/oci_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import {
+  AlreadyExistsError,
+  InvalidInputError,
+  PreconditionError,
+  TimedOutError,
+} from "../core/domain-error.js";
 import type { DeviceManager } from "../devices/index.js";
 import type { Logger } from "../log.js";
 import { ContainerProcess } from "../processes/process.js";
@@ -79,10 +83,7 @@ export class ContainerManager {
 
   async createSandbox(req: CreateSandboxRequest, signal: AbortSignal): Promise<void> {
     if (this.registry.size) {
-      throw new AgentError(
-        Code.FailedPrecondition,
-        "CreateSandbox: containers already exist; call DestroySandbox first",
-      );
+      throw new PreconditionError("CreateSandbox: containers already exist; call DestroySandbox first");
     }
     mkdirSync(this.options.runDir, { recursive: true });
     await this.options.storage.add(req.storages, SANDBOX_OWNER, signal);
@@ -109,21 +110,14 @@ export class ContainerManager {
   async createContainer(req: CreateContainerRequest, signal: AbortSignal): Promise<void> {
     const id = req.containerId;
     validateContainerId(id);
-    if (this.registry.has(id)) throw new AgentError(Code.AlreadyExists, `container ${id} already exists`);
+    if (this.registry.has(id)) throw new AlreadyExistsError("container", `container ${id} already exists`);
     const oci = req.OCI;
-    if (!oci)
-      throw new AgentError(
-        Code.Internal,
-        "EINVAL: Invalid argument: CreateContainerRequest carries no OCI spec",
-      );
-    if (!oci.Linux) throw new AgentError(Code.Internal, "Spec does not contain linux field");
-    if (!oci.Process)
-      throw new AgentError(Code.Internal, "EINVAL: Invalid argument: the OCI spec has no process");
-    if (!oci.Root?.Path)
-      throw new AgentError(Code.Internal, "EINVAL: Invalid argument: the OCI spec has no root path");
+    if (!oci) throw badSpec("EINVAL: Invalid argument: CreateContainerRequest carries no OCI spec");
+    if (!oci.Linux) throw badSpec("Spec does not contain linux field");
+    if (!oci.Process) throw badSpec("EINVAL: Invalid argument: the OCI spec has no process");
+    if (!oci.Root?.Path) throw badSpec("EINVAL: Invalid argument: the OCI spec has no root path");
     if (req.sandboxPidns && !this.namespaceHolder() && this.registry.size) {
-      throw new AgentError(
-        Code.FailedPrecondition,
+      throw new PreconditionError(
         "sandbox_pidns requested but the sandbox has no PID namespace: its containers have all exited",
       );
     }
@@ -176,12 +170,9 @@ export class ContainerManager {
   }
 
   async startContainer(id: string): Promise<void> {
-    const container = this.registry.get(id, Code.Internal);
+    const container = this.registry.get(id);
     if (container.state !== "created") {
-      throw new AgentError(
-        Code.FailedPrecondition,
-        `container ${id} is ${container.state}, not created: it cannot be started`,
-      );
+      throw new PreconditionError(`container ${id} is ${container.state}, not created: it cannot be started`);
     }
     await (await this.ociRuntime()).start(id, container.bundle);
     if (container.state === "created") container.state = "running";
@@ -190,16 +181,14 @@ export class ContainerManager {
   }
 
   async execProcess(req: ExecProcessRequest, signal: AbortSignal): Promise<void> {
-    const container = this.registry.get(req.containerId, Code.Internal);
+    const container = this.registry.get(req.containerId);
     validateExecId(req.execId);
     if (container.processes.has(req.execId)) {
-      throw new AgentError(Code.Internal, `exec_id '${req.execId}' already exists`);
+      throw new AlreadyExistsError("process", `exec_id '${req.execId}' already exists`);
     }
-    if (!req.process)
-      throw new AgentError(Code.Internal, "EINVAL: Invalid argument: ExecProcessRequest carries no process");
+    if (!req.process) throw badSpec("EINVAL: Invalid argument: ExecProcessRequest carries no process");
     if (container.state !== "running") {
-      throw new AgentError(
-        Code.FailedPrecondition,
+      throw new PreconditionError(
         `container ${container.id} is ${container.state}: exec needs a running container`,
       );
     }
@@ -232,11 +221,11 @@ export class ContainerManager {
 
   async signalProcess(containerId: string, execId: string, signal: number): Promise<void> {
     if (execId === "" && signal === SIGKILL) {
-      const container = this.registry.get(containerId, Code.Internal);
+      const container = this.registry.get(containerId);
       await this.killAll(container);
       return;
     }
-    const container = this.registry.get(containerId, Code.InvalidArgument);
+    const container = this.registry.get(containerId);
     const proc = container.process(execId);
     // An init that does not handle SIGTERM would ignore it (it is PID 1 of its namespace).
     const effective =
@@ -247,7 +236,7 @@ export class ContainerManager {
   }
 
   async waitProcess(containerId: string, execId: string, signal: AbortSignal): Promise<number> {
-    const container = this.registry.get(containerId, Code.InvalidArgument);
+    const container = this.registry.get(containerId);
     const proc = container.process(execId);
     const status = await proc.wait(signal);
     // As upstream, a process waited for is forgotten (a later call answers NOT_FOUND), but
@@ -258,10 +247,9 @@ export class ContainerManager {
   }
 
   async pauseContainer(id: string): Promise<void> {
-    const container = this.registry.get(id, Code.InvalidArgument, "invalid container id");
+    const container = this.registry.get(id, "invalid container id");
     if (container.state !== "running" && container.state !== "created") {
-      throw new AgentError(
-        Code.FailedPrecondition,
+      throw new PreconditionError(
         `container ${id} is ${container.state}: only a running container can be paused`,
       );
     }
@@ -270,16 +258,16 @@ export class ContainerManager {
   }
 
   async resumeContainer(id: string): Promise<void> {
-    const container = this.registry.get(id, Code.InvalidArgument, "invalid container id");
+    const container = this.registry.get(id, "invalid container id");
     if (container.state !== "paused") {
-      throw new AgentError(Code.FailedPrecondition, `container ${id} is ${container.state}, not paused`);
+      throw new PreconditionError(`container ${id} is ${container.state}, not paused`);
     }
     await (await this.ociRuntime()).resume(id, container.bundle);
     container.state = "running";
   }
 
   async updateContainer(id: string, resources: LinuxResources | undefined): Promise<void> {
-    const container = this.registry.get(id, Code.InvalidArgument, "invalid container id");
+    const container = this.registry.get(id, "invalid container id");
     if (!resources) return;
     const converted = toResources(resources);
     const file = path.join(container.bundle, "resources.json");
@@ -289,7 +277,7 @@ export class ContainerManager {
   }
 
   statsContainer(id: string) {
-    const container = this.registry.get(id, Code.InvalidArgument, "invalid container id");
+    const container = this.registry.get(id, "invalid container id");
     return { cgroupStats: readStats(container.cgroups), networkStats: [] };
   }
 
@@ -298,7 +286,7 @@ export class ContainerManager {
    * (seconds), the caller gets ETIME if that is not enough, and the removal carries on.
    */
   async removeContainer(id: string, timeoutSeconds: number): Promise<void> {
-    const container = this.registry.get(id, Code.Internal);
+    const container = this.registry.get(id);
     container.removal ??= this.destroy(container);
     if (timeoutSeconds <= 0) return container.removal;
     let timer: NodeJS.Timeout | undefined;
@@ -306,10 +294,9 @@ export class ContainerManager {
       timer = setTimeout(
         () =>
           reject(
-            new AgentError(
-              Code.Internal,
-              `ETIME: Timer expired: container ${id} not removed within ${timeoutSeconds}s`,
-            ),
+            new TimedOutError(`ETIME: Timer expired: container ${id} not removed within ${timeoutSeconds}s`, {
+              subject: "removal",
+            }),
           ),
         timeoutSeconds * 1000,
       );
@@ -331,8 +318,8 @@ export class ContainerManager {
     len: number,
     cancel: () => AbortSignal,
   ): Promise<Uint8Array> {
-    const container = this.registry.get(containerId, Code.InvalidArgument);
-    const proc = container.process(execId, Code.NotFound, true);
+    const container = this.registry.get(containerId);
+    const proc = container.process(execId, true);
     // A terminal has one stream, read through ReadStdout; ReadStderr must not take half of it.
     const stream = which === "stdout" ? proc.streams.stdout : proc.streams.stderr;
     if (!stream) return new Uint8Array(0);
@@ -348,7 +335,7 @@ export class ContainerManager {
     data: Uint8Array,
     signal: AbortSignal,
   ): Promise<number> {
-    const proc = this.registry.get(containerId, Code.Internal).process(execId, Code.Internal);
+    const proc = this.registry.get(containerId).process(execId);
     if (data.length === 0) {
       proc.streams.stdin.close();
       return 0;
@@ -357,22 +344,19 @@ export class ContainerManager {
   }
 
   closeStdin(containerId: string, execId: string): void {
-    this.registry.get(containerId, Code.InvalidArgument).process(execId).streams.stdin.close();
+    this.registry.get(containerId).process(execId).streams.stdin.close();
   }
 
   resizeTty(containerId: string, execId: string, rows: number, columns: number): void {
-    this.registry.get(containerId, Code.InvalidArgument).process(execId).resizeTerminal(rows, columns);
+    this.registry.get(containerId).process(execId).resizeTerminal(rows, columns);
   }
 
   /** GetDiagnosticData: the container's termination log, as Kubernetes asked for it. */
   diagnosticData(logType: string, containerId: string): string {
     if (logType !== "termination_log") {
-      throw new AgentError(
-        Code.InvalidArgument,
-        `unsupported diagnostic log_type: ${logType} (only termination_log)`,
-      );
+      throw new InvalidInputError(`unsupported diagnostic log_type: ${logType} (only termination_log)`);
     }
-    const container = this.registry.get(containerId, Code.InvalidArgument);
+    const container = this.registry.get(containerId);
     const destination = container.spec.annotations?.[TERMINATION_LOG_ANNOTATION];
     const mount = destination ? container.spec.mounts?.find((m) => m.destination === destination) : undefined;
     if (!mount?.source) return "";
@@ -450,6 +434,11 @@ export class ContainerManager {
     this.registry.remove(container.id);
     this.log.info("container removed", { container: container.id });
   }
+}
+
+/** A request whose spec lacks what every container needs (upstream answers these INTERNAL). */
+function badSpec(message: string): InvalidInputError {
+  return new InvalidInputError(message, { subject: "oci-spec" });
 }
 
 async function waitForExit(container: Container, ms: number): Promise<void> {

@@ -3,8 +3,7 @@
 import { accessSync, constants, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CreateSandboxRequest } from "../../gen/agent_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 import type { Logger } from "../log.js";
 import { native } from "../native/index.js";
 import { isModuleName, modprobe } from "../tools/modprobe.js";
@@ -63,7 +62,7 @@ export class Sandbox {
 
   private async loadModule(name: string, parameters: string[], signal: AbortSignal): Promise<void> {
     if (!isModuleName(name))
-      throw new AgentError(Code.InvalidArgument, `invalid kernel module name ${JSON.stringify(name)}`);
+      throw new InvalidInputError(`invalid kernel module name ${JSON.stringify(name)}`);
     if (!this.inGuest) {
       this.log.warn("not loading a kernel module outside a guest VM", { module: name });
       return;

@@ -1,8 +1,7 @@
 // Methods that answer UNIMPLEMENTED in this build. The Kata runtime treats that code as
 // "feature absent" (it tolerates it for AddARPNeighbors and UpdateEphemeralMounts), so an
 // honest UNIMPLEMENTED beats a handler that pretends.
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { UnsupportedError } from "../core/domain-error.js";
 
 const UNIMPLEMENTED = Symbol("unimplemented");
 
@@ -11,7 +10,7 @@ export type Unimplemented = ((...args: unknown[]) => Promise<never>) & { [UNIMPL
 /** A handler that refuses with UNIMPLEMENTED, naming the RPC. */
 export function unimplemented(rpc: string): Unimplemented {
   const handler = async (): Promise<never> => {
-    throw new AgentError(Code.Unimplemented, `${rpc} is not implemented by this agent yet`);
+    throw new UnsupportedError(`${rpc} is not implemented by this agent yet`);
   };
   return Object.assign(handler, { [UNIMPLEMENTED]: true as const });
 }

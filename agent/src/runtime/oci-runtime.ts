@@ -5,8 +5,7 @@
 // carry the runtime's message.
 import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
 import { runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
 import { findExecutable } from "./find.js";
 
@@ -39,8 +38,7 @@ export class OciRuntime {
     const result = await runProgram(path, ["--version"], { timeoutMs: 10_000 });
     if (result.exitCode !== 0) {
       const why = result.stderr || result.spawnError || `exit status ${result.exitCode ?? "unknown"}`;
-      throw new AgentError(
-        Code.FailedPrecondition,
+      throw new PreconditionError(
         `OCI runtime ${path} does not run (${why}); set agent.oci_runtime to crun, runc or a working path`,
       );
     }
@@ -144,7 +142,7 @@ export class OciRuntime {
       : result.isCanceled
         ? "was cancelled"
         : (result.spawnError ?? `exited with ${result.exitCode}`);
-    throw new AgentError(Code.Internal, `${this.flavour} failed to ${options.what}: ${message || why}`);
+    throw new RuntimeFailure(`${this.flavour} failed to ${options.what}: ${message || why}`);
   }
 }
 
@@ -170,26 +168,18 @@ function resolveRuntime(choice: string): string {
   if (choice === "auto") {
     const found = findExecutable("crun") ?? findExecutable("runc");
     if (!found) {
-      throw new AgentError(
-        Code.FailedPrecondition,
-        "no OCI runtime found: install crun or runc, or set agent.oci_runtime",
-      );
+      throw new PreconditionError("no OCI runtime found: install crun or runc, or set agent.oci_runtime");
     }
     return found;
   }
   const found = findExecutable(choice);
-  if (!found)
-    throw new AgentError(
-      Code.FailedPrecondition,
-      `OCI runtime '${choice}' is not installed (agent.oci_runtime)`,
-    );
+  if (!found) throw new PreconditionError(`OCI runtime '${choice}' is not installed (agent.oci_runtime)`);
   return found;
 }
 
 function readPid(file: string): number {
   const pid = Number(readFileSync(file, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0)
-    throw new AgentError(Code.Internal, `the OCI runtime wrote no pid to ${file}`);
+  if (!Number.isInteger(pid) || pid <= 0) throw new RuntimeFailure(`the OCI runtime wrote no pid to ${file}`);
   return pid;
 }
 

@@ -1,8 +1,8 @@
 // iproute2 (`ip`): queries return typed records parsed from `ip -json`; changes return the
 // tool result for the caller to check with ensureOk(). Names go after `dev`, so a link name can
 // never be read as an option or keyword.
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+
+import { RuntimeFailure } from "../core/domain-error.js";
 import {
   type IpLink,
   type IpLinkAddrs,
@@ -116,7 +116,7 @@ export class Iproute2 {
       return parse(stdoutText(result));
     } catch (err) {
       if (!(err instanceof IpOutputError)) throw err;
-      throw new AgentError(Code.Internal, `unexpected output from ${result.command}: ${err.message}`, {
+      throw new RuntimeFailure(`unexpected output from ${result.command}: ${err.message}`, {
         cause: err,
       });
     }

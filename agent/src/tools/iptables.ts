@@ -3,8 +3,7 @@
 // legacy) is used: the agent only moves the textual ruleset in and out.
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { RuntimeFailure } from "../core/domain-error.js";
 import type { RunResult } from "./run.js";
 import { runTool } from "./tool.js";
 
@@ -34,8 +33,7 @@ export class Iptables {
         // not here
       }
     }
-    throw new AgentError(
-      Code.Internal,
+    throw new RuntimeFailure(
       `${tool} not found in ${this.dirs.join(" or ")}: install iptables in the guest image`,
     );
   }

@@ -1,9 +1,8 @@
 // How the agent runs a guest tool (iproute2, iptables, mkfs, resize2fs, modprobe, ...): the
-// shared runner with the guest's defaults, and ensureOk(), which turns a failed run into the
-// error the RPC answers, with the tool's own last lines so that the user sees why.
+// shared runner with the guest's defaults, and ensureOk(), which turns a failed run into a
+// domain error with the tool's own last lines, so that the user sees why.
 
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { CancelledError, RuntimeFailure, TimedOutError } from "../core/domain-error.js";
 import { type RunResult, runProgram, stdoutText } from "./run.js";
 
 export interface ToolOptions {
@@ -37,21 +36,20 @@ export function runTool(
 }
 
 /**
- * Returns the result when the tool exited 0. Otherwise throws the AgentError the RPC answers:
- * CANCELLED or DEADLINE_EXCEEDED when the call went away, INTERNAL (as upstream) for the rest,
+ * Returns the result when the tool exited 0. Otherwise throws what went wrong: cancelled or
+ * timed out when the call went away or the tool took too long, a runtime failure for the rest,
  * with the tool's own last lines after `what` so that the user sees why.
  */
 export function ensureOk(result: RunResult, what: string): RunResult {
   if (result.exitCode === 0) return result;
   const tool = result.command.split(" ")[0];
-  if (result.isCanceled) throw new AgentError(Code.Cancelled, `${what}: cancelled (${result.command})`);
-  if (result.timedOut) throw new AgentError(Code.DeadlineExceeded, `${what}: ${result.command} timed out`);
+  if (result.isCanceled) throw new CancelledError(`${what}: cancelled (${result.command})`);
+  if (result.timedOut) throw new TimedOutError(`${what}: ${result.command} timed out`);
   if (result.spawnError !== undefined)
-    throw new AgentError(
-      Code.Internal,
+    throw new RuntimeFailure(
       `${what}: cannot run ${tool}: ${result.spawnError}; is it installed in the guest image?`,
     );
   const output = (result.stderr || stdoutText(result).trim()).split("\n").slice(-8).join(" | ");
   const status = `${tool} exited with status ${result.exitCode ?? "unknown"}`;
-  throw new AgentError(Code.Internal, `${what}: ${status}${output ? `: ${output}` : ""}`);
+  throw new RuntimeFailure(`${what}: ${status}${output ? `: ${output}` : ""}`);
 }

@@ -144,6 +144,20 @@ describe("agent layering", () => {
     expect(direct.map((f) => path.relative(src, f))).toEqual([]);
   });
 
+  it("leaves status codes to the wires and the one table in rpc/status-codes.ts", () => {
+    // Everything else throws domain errors (core/domain-error.ts) and never picks a code.
+    const mayPickCodes = /^(core|ttrpc|grpc|client)\/|^rpc\/status-codes\.ts$/;
+    const picking = sources(src)
+      .map((file) => path.relative(src, file))
+      .filter((file) => !mayPickCodes.test(file) && !file.startsWith("ctl/"))
+      .flatMap((file) =>
+        importsOf(path.join(src, file))
+          .filter((t) => t === "core/code.ts" || t === "core/error.ts")
+          .map((t) => `${file} imports ${t}`),
+      );
+    expect(picking).toEqual([]);
+  });
+
   it("keeps the server away from the client and the ctl", () => {
     const server = sources(src).filter((f) => !/^(client|ctl)\//.test(path.relative(src, f)));
     const reaches = server.flatMap((file) =>
