@@ -1,5 +1,5 @@
-// Container and exec ids become directory and file names, so they are checked before use:
-// upstream's pattern, which also rules out "..", "/" and empty names.
+// Checks on what a request names before anything is done with it. Container and exec ids become
+// directory and file names: upstream's pattern, which also rules out "..", "/" and empty names.
 import { InvalidInputError } from "../core/domain-error.js";
 
 const ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -21,4 +21,9 @@ export function validateExecId(id: string): void {
       `invalid exec ID ${JSON.stringify(id)}: use up to ${MAX_LENGTH} characters of [a-zA-Z0-9_.-], starting with a letter or digit`,
     );
   }
+}
+
+/** A request whose spec lacks what every container needs (upstream answers these INTERNAL). */
+export function badSpec(message: string): InvalidInputError {
+  return new InvalidInputError(message, { subject: "oci-spec" });
 }
