@@ -1,4 +1,4 @@
-// Issue 2 figures: Health.Check round trips against containerd's Go ttrpc server (same Go
+// Agent RPC figures: Health.Check round trips against containerd's Go ttrpc server (same Go
 // client, same run), cold start, and idle memory of the agent.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

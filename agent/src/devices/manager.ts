@@ -1,5 +1,6 @@
-// Hot-plugged devices for CreateContainer (agent-api.md §5.3 step 4) and for storage drivers:
-// find each device's node in the guest, then patch the OCI spec with its guest major:minor.
+// Hot-plugged devices, for CreateContainer (before its storages are mounted and its spec written)
+// and for storage drivers: find each device's node in the guest, then patch the OCI spec with its
+// guest major:minor.
 import type { Spec } from "../../gen/oci_pb.js";
 import { InvalidInputError, UnsupportedError } from "../core/domain-error.js";
 import { Logger } from "../log.js";

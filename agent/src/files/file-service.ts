@@ -1,5 +1,5 @@
-// CopyFile: the runtime's way to put files into the guest when there is no shared filesystem
-// (agent-api.md §5.7). Writes are confined to one root directory (<runDir>/shared/containers).
+// CopyFile: the runtime's way to put files into the guest when there is no shared filesystem.
+// Writes are confined to one root directory (<runDir>/shared/containers).
 //
 // What is guaranteed: every component below the root is opened relative to its already-open
 // parent with O_NOFOLLOW (see dir-handle.ts), files are created with O_EXCL|O_NOFOLLOW, modes and

@@ -1,6 +1,6 @@
 // Files and volumes: CopyFile, GetVolumeStats, ResizeVolume, UpdateEphemeralMounts and
-// RemoveStaleVirtiofsShareMounts (agent-api.md §5.6-5.7). Handlers check the request and call the
-// storage manager or the file service.
+// RemoveStaleVirtiofsShareMounts. Handlers check the request and call the storage manager or the
+// file service.
 import type { AgentService } from "../../gen/agent_pb.js";
 import { VolumeUsage_Unit } from "../../gen/csi_pb.js";
 import { InvalidInputError } from "../core/domain-error.js";

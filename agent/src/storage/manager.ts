@@ -1,4 +1,4 @@
-// Storages of the sandbox and its containers (agent-api.md §5.6): a driver registry plus reference
+// Storages of the sandbox and its containers: a driver registry plus reference
 // counts per mount point. Storages with the same mount point are set up once; each holder (the
 // sandbox or a container) is counted, and the storage is torn down when the last one releases it,
 // except for shared storages and emptyDir-like volumes, which stay until the sandbox goes.

@@ -1,4 +1,4 @@
-// GetVolumeStats and ResizeVolume (agent-api.md §5.7). Stats come from statfs(2) and use df's
+// GetVolumeStats and ResizeVolume. Stats come from statfs(2) and use df's
 // arithmetic (used = blocks - free, available = blocks available to unprivileged users); upstream
 // reports used = total - available, which counts ext4's reserved blocks as used. ResizeVolume is
 // UNIMPLEMENTED upstream; here it grows ext2/3/4 (resize2fs, online), XFS (xfs_growfs) and tmpfs

@@ -32,7 +32,10 @@ export interface ImageResult {
   verity?: { rootHash: string; salt: string; params: string };
 }
 
-/** Root device parameters (Kata runtime's, §2.5 of the reference). */
+/**
+ * Root device parameters as the Kata runtime passes them for an image root:
+ * "root=... rootflags=dax,data=ordered,errors=remount-ro ro rootfstype=ext4".
+ */
 export function rootParams(fs: FsType, dax: boolean, root: string): string {
   const flags = fs === "ext4" ? "data=ordered,errors=remount-ro" : "";
   const rootflags = [dax ? "dax" : "", flags].filter(Boolean).join(",");

@@ -1,4 +1,4 @@
-// The kernel builder as a library: what the CLI, the boot tests (issue 7) and the bench use.
+// The kernel builder as a library: what the CLI, the boot tests and the bench use.
 
 export { defaultCacheDir } from "../util/paths.js";
 export { type KernelBenchOptions, type KernelBenchResult, kernelBench } from "./bench.js";

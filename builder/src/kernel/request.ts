@@ -1,5 +1,5 @@
 // What a caller asks for: the one input type of the kernel pipeline, shared by the CLI, the
-// boot tests (issue 7) and the bench.
+// boot tests and the bench.
 import type { Progress } from "../util/progress.js";
 
 export const HYPERVISORS = ["kvm", "mshv"] as const;
