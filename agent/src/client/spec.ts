@@ -7,14 +7,6 @@ import type { LinuxResourcesSchema, SpecSchema } from "../../gen/oci_pb.js";
 /** The protobuf Spec a client sends in CreateContainerRequest.OCI. */
 export type SpecInit = MessageInitShape<typeof SpecSchema>;
 
-type HookName =
-  | "prestart"
-  | "createRuntime"
-  | "createContainer"
-  | "startContainer"
-  | "poststart"
-  | "poststop";
-
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {};
@@ -37,7 +29,7 @@ export function fromRuntimeSpec(value: unknown): SpecInit {
   const caps = obj(p.capabilities);
   const linux = obj(s.linux);
   const hooks = obj(s.hooks);
-  const hookList = (name: HookName) =>
+  const hookList = (name: string) =>
     arr(hooks[name]).map((h) => {
       const o = obj(h);
       return { Path: str(o.path), Args: strs(o.args), Env: strs(o.env), Timeout: big(o.timeout) };
