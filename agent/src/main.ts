@@ -4,7 +4,12 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
 import type { AgentConfig } from "./config/table.js";
-import { ContainerManager } from "./containers/manager.js";
+import { ContainerService } from "./containers/container-service.js";
+import { Pod } from "./containers/pod.js";
+import { ProcessService } from "./containers/process-service.js";
+import { SandboxService } from "./containers/sandbox-service.js";
+import { DeviceManager } from "./devices/index.js";
+import { FileService } from "./files/index.js";
 import { GuestManager } from "./guest/manager.js";
 import { MemAgent } from "./guest/mem-agent/mem-agent.js";
 import { realRoots } from "./guest/roots.js";
@@ -18,7 +23,7 @@ import { PolicyManager } from "./policy/manager.js";
 import { POLICY_ENGINE } from "./policy/policy.js";
 import { buildRouter } from "./rpc/index.js";
 import { startAgentServer } from "./server.js";
-import { createStorageServices } from "./storage/index.js";
+import { StorageManager } from "./storage/index.js";
 import { VMADDR_CID_ANY } from "./transport/address.js";
 import { AGENT_VERSION, API_VERSION } from "./version.js";
 
@@ -98,12 +103,16 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const storage = createStorageServices({
-    runDir: config.runDir,
+  // Acting on the guest itself (hostname, resolv.conf, modules, bus rescans) is for a VM only.
+  const inGuest = config.inGuest || init;
+  const devices = new DeviceManager({
     hotplugTimeoutMs: config.hotplugTimeoutMs,
-    inGuest: config.inGuest || init,
+    // In a guest, a late device may be looked for by rescanning its bus.
+    rescanBuses: inGuest,
     log,
   });
+  const storage = new StorageManager({ runDir: config.runDir, devices, log });
+  const files = new FileService({ root: storage.sharedDir, log });
   // As upstream: a policy file that cannot be loaded stops the agent before it serves anything.
   const policy = new PolicyManager(log);
   if (config.policyFile) {
@@ -122,37 +131,42 @@ export async function main(argv: string[]): Promise<number> {
   const guest = new GuestManager({
     agentVersion: AGENT_VERSION,
     log,
-    devices: storage.devices,
-    storageHandlers: () => storage.storage.drivers(),
+    devices,
+    storageHandlers: () => storage.drivers(),
     ...(memAgent ? { memAgent } : {}),
   });
 
-  // DestroySandbox ends the agent, as upstream; `stop` is bound once the server is up.
-  let stop: (reason: string) => void = () => {};
-  const containers = new ContainerManager({
+  const pod = new Pod({
     runDir: config.runDir,
     ociRuntime: config.ociRuntime,
     containerPipeSize: config.containerPipeSize,
-    inGuest: config.inGuest || init,
-    storage: storage.storage,
-    devices: storage.devices,
+    inGuest,
+    storage,
+    devices,
     log,
-    onSandboxDestroyed: () => setImmediate(() => stop("sandbox destroyed")),
   });
+  const containers = new ContainerService(pod);
+  // DestroySandbox ends the agent, as upstream; `stop` is bound once the server is up.
+  let stop: (reason: string) => void = () => {};
+  const sandbox = new SandboxService(pod, containers, () => setImmediate(() => stop("sandbox destroyed")));
 
   const router = buildRouter({
+    sandbox,
     containers,
+    processes: new ProcessService(pod),
     guest,
     policy,
-    ...storage,
-    network: new NetworkManager({ devices: storage.devices }),
+    storage,
+    files,
+    network: new NetworkManager({ devices }),
     agentVersion: AGENT_VERSION,
     apiVersion: API_VERSION,
     features: () => ({
       apiVersion: API_VERSION,
       wires: ["ttrpc", ...(config.grpcAddr ? ["grpc"] : [])],
       transports: ["vsock", "unix", "tcp", "serial"],
-      storageDrivers: storage.storage.drivers(),
+      storageDrivers: storage.drivers(),
+      // Every RPC has a handler (rpc/index.ts does not compile otherwise).
       unimplemented: [],
       policyEngine: POLICY_ENGINE,
       ociRuntime: config.ociRuntime,

@@ -1,13 +1,10 @@
-// Issue 2 figures: Health.Check round trips against containerd's Go ttrpc server (same Go
+// Agent RPC figures: Health.Check round trips against containerd's Go ttrpc server (same Go
 // client, same run), cold start, and idle memory of the agent.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { Health } from "../../agent/gen/health_pb.js";
-import { parseAddress } from "../../agent/src/transport/address.js";
-import { dial } from "../../agent/src/transport/dial.js";
-import { serviceClient, TtrpcClient } from "../../agent/src/ttrpc/client.js";
+import { dial, Health, parseAddress, serviceClient, TtrpcClient } from "../../agent/src/client/index.js";
 import { asBenchResult, buildGoPeers, runGoClient } from "../helpers/peers.js";
 import { type Memory, median, memoryOf, repoRoot, shippedNodeFlags, sleep } from "./procs.js";
 import type { Section } from "./report.js";

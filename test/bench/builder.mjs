@@ -1,4 +1,4 @@
-// Bench hook for kata-build's Debian flavour (issue 5's figures): builds rootfs -> image ->
+// Bench hook for kata-build's Debian flavour: builds rootfs -> image ->
 // initrd with the real CLI and reports the sizes (rootfs tree, disk image, compressed initrd)
 // and the build times: cold (empty cache: every .deb downloaded, lists fetched, packages
 // bootstrapped) and warm (the same cache again: lists fresh, base tree reused).

@@ -1,4 +1,4 @@
-// Issue 3 figures: a container's create+start+wait through the agent against bare `runc run`
+// Container figures: a container's create+start+wait through the agent against bare `runc run`
 // of the same bundle, stdout throughput through 32 KiB ReadStdout calls, 100 containers alive at
 // once, and the agent's memory and fds after many create/remove cycles.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

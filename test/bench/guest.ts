@@ -1,4 +1,4 @@
-// Issue 6 and 7 figures: the kvm guest kernel (cold build time, sizes, TCG boot to a busybox
+// Guest kernel and boot figures: the kvm guest kernel (cold build time, sizes, TCG boot to a busybox
 // /init) and the boot check (QEMU start to agent ready, against that same kernel booting
 // busybox in the same run: the agent's share of boot).
 import { mkdtempSync, rmSync } from "node:fs";

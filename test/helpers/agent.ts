@@ -5,11 +5,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
-import { AgentService } from "../../agent/gen/agent_pb.js";
-import { Health } from "../../agent/gen/health_pb.js";
-import { parseAddress } from "../../agent/src/transport/address.js";
-import { dial } from "../../agent/src/transport/dial.js";
-import { type ServiceClient, serviceClient, TtrpcClient } from "../../agent/src/ttrpc/client.js";
+import {
+  type AgentService,
+  connect as connectAgent,
+  type Health,
+  type ServiceClient,
+  type TtrpcClient,
+} from "../../agent/src/client/index.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const agentBundle = path.join(repoRoot, "agent/dist/kata-agent.mjs");
@@ -117,21 +119,20 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     ).unref();
   });
   await ready;
-  const connect = async () => new TtrpcClient(await dial(parseAddress(address), { timeoutMs: 5000 }));
-  const client = await connect();
-  const clients = [client];
+  const first = await connectAgent(address, { timeoutMs: 5000 });
+  const clients = [first.ttrpc];
   return {
     address,
     socketPath,
     dir,
     pid: child.pid!,
-    client,
-    agent: serviceClient(client, AgentService),
-    health: serviceClient(client, Health),
+    client: first.ttrpc,
+    agent: first.agent,
+    health: first.health,
     connect: async () => {
-      const c = await connect();
-      clients.push(c);
-      return c;
+      const { ttrpc } = await connectAgent(address, { timeoutMs: 5000 });
+      clients.push(ttrpc);
+      return ttrpc;
     },
     logs: () => records,
     process: child,

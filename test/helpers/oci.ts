@@ -14,8 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { SpecSchema } from "../../agent/gen/oci_pb.js";
-import { fromRuntimeSpec } from "../../agent/src/containers/oci-spec.js";
+import { fromRuntimeSpec, type SpecSchema } from "../../agent/src/client/index.js";
 
 let rootfsDir: string | undefined;
 
@@ -95,8 +94,8 @@ let crunWrapperPath: string | undefined;
 
 /**
  * crun refuses this host's hybrid cgroup layout (a cgroup2 with only hugetlb at
- * /sys/fs/cgroup/unified); in a private mount namespace without that mount it runs in v1 mode
- * (machine.md §4). A guest has a plain cgroup2 and needs no wrapper.
+ * /sys/fs/cgroup/unified); in a private mount namespace without that mount it runs in v1 mode.
+ * A guest has a plain cgroup2 and needs no wrapper.
  */
 export function crunWrapper(): string {
   if (crunWrapperPath && existsSync(crunWrapperPath)) return crunWrapperPath;

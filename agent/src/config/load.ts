@@ -1,4 +1,4 @@
-// Where settings come from, with upstream's precedence (agent-api.md §3.1):
+// Where settings come from, in the order upstream's agent reads them:
 //  1. `--config FILE`: the TOML file, then environment overrides.
 //  2. Otherwise the kernel command line (/proc/cmdline or a given file). If it names
 //     agent.config_file, that TOML file is used instead and nothing else is read (as upstream:

@@ -97,14 +97,6 @@ export function oneOf<const T extends string>(...choices: T[]) {
   };
 }
 
-export function stringList(raw: RawValue): string[] {
-  if (Array.isArray(raw)) return raw.map((v) => text(v as RawValue));
-  return text(raw)
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 /** One address or several, comma-separated (the agent listens on each). */
 export function addressList(...schemes: Scheme[]) {
   const one = address(...schemes);

@@ -1,7 +1,6 @@
 // One container: its bundle, its processes (the init is registered under the container id),
 // its cgroups, and where it is in its life.
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { NotFoundError } from "../core/domain-error.js";
 import type { ContainerProcess } from "../processes/process.js";
 import type { CgroupPaths } from "./cgroups.js";
 import type { RuntimeSpec } from "./runtime-spec.js";
@@ -33,12 +32,12 @@ export class Container {
    * The process an RPC names: "" and the container id both mean the init process. A process
    * already waited for is only found by output reads (`forOutput`), until its output is read.
    */
-  process(execId: string, code: Code = Code.NotFound, forOutput = false): ContainerProcess {
+  process(execId: string, forOutput = false): ContainerProcess {
     const key = execId === "" ? this.id : execId;
     const found = this.processes.get(key);
     if (found && (!found.waited || forOutput)) return found;
-    throw new AgentError(
-      code,
+    throw new NotFoundError(
+      "process",
       key === this.id
         ? "Process not found: init process missing (already waited for)"
         : `Process not found: invalid exec id ${JSON.stringify(execId)} in container ${this.id}`,
@@ -57,13 +56,13 @@ export class ContainerRegistry {
     return this.containers.has(id);
   }
 
-  /** The container, or an error with the code upstream answers on this RPC (agent-api.md §7). */
-  get(id: string, code: Code, message = "Invalid container id"): Container {
+  /** The container, or a NotFoundError in upstream's words ("Invalid container id", or `message`). */
+  get(id: string, message = "Invalid container id"): Container {
     const found = this.containers.get(id);
     if (found) return found;
     const known = [...this.containers.keys()];
-    throw new AgentError(
-      code,
+    throw new NotFoundError(
+      "container",
       `${message} ${JSON.stringify(id)}: no such container (${known.length ? `known: ${known.join(", ")}` : "none exist"})`,
     );
   }

@@ -5,8 +5,7 @@
 // container's init exits, before its cgroup goes away, so a kill is not missed.
 import { type FSWatcher, readFileSync, watch } from "node:fs";
 import path from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { UnavailableError } from "../core/domain-error.js";
 import type { Logger } from "../log.js";
 import type { CgroupPaths } from "./cgroups.js";
 
@@ -56,7 +55,7 @@ export class OomEvents {
 
   /** Waits for the next OOM kill and returns its container id. */
   next(signal: AbortSignal): Promise<string> {
-    if (this.closed) return Promise.reject(new AgentError(Code.Internal, "the sandbox is being destroyed"));
+    if (this.closed) return Promise.reject(sandboxGone());
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     return new Promise((resolve, reject) => {
@@ -79,7 +78,7 @@ export class OomEvents {
   /** DestroySandbox: every pending and later GetOOMEvent fails. */
   close(): void {
     this.closed = true;
-    for (const w of this.waiters) w.reject(new AgentError(Code.Internal, "the sandbox is being destroyed"));
+    for (const w of this.waiters) w.reject(sandboxGone());
     this.waiters = [];
   }
 
@@ -109,3 +108,5 @@ function readCounter(file: string): number {
     return 0; // the cgroup is gone
   }
 }
+
+const sandboxGone = () => new UnavailableError("the sandbox is being destroyed", { subject: "sandbox" });

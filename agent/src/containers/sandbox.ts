@@ -3,11 +3,11 @@
 import { accessSync, constants, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CreateSandboxRequest } from "../../gen/agent_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 import type { Logger } from "../log.js";
 import { native } from "../native/index.js";
-import { execa } from "../util/exec.js";
+import { isModuleName, modprobe } from "../tools/modprobe.js";
+import { ensureOk } from "../tools/tool.js";
 import type { HookName, RuntimeHook } from "./runtime-spec.js";
 
 export interface GuestHooks {
@@ -61,20 +61,13 @@ export class Sandbox {
   }
 
   private async loadModule(name: string, parameters: string[], signal: AbortSignal): Promise<void> {
-    if (!/^[\w-]+$/.test(name))
-      throw new AgentError(Code.InvalidArgument, `invalid kernel module name ${JSON.stringify(name)}`);
+    if (!isModuleName(name))
+      throw new InvalidInputError(`invalid kernel module name ${JSON.stringify(name)}`);
     if (!this.inGuest) {
       this.log.warn("not loading a kernel module outside a guest VM", { module: name });
       return;
     }
-    const result = await execa("/sbin/modprobe", ["-v", name, ...parameters], {
-      reject: false,
-      cancelSignal: signal,
-      timeout: 30_000,
-    });
-    if (result.exitCode !== 0) {
-      throw new AgentError(Code.Internal, `modprobe ${name} failed: ${result.stderr || result.shortMessage}`);
-    }
+    ensureOk(await modprobe(name, parameters, { signal }), `load kernel module ${name}`);
   }
 
   /** The pod's resolv.conf; inside the guest it also replaces /etc/resolv.conf (a bind mount). */

@@ -95,27 +95,19 @@ function memory(paths: CgroupPaths, v2: string | undefined): CgroupStatsInit["me
   const v1 = paths.v1.get("memory");
   if (v1) {
     const f = (name: string) => num(path.join(v1, name));
+    // memory.*, memory.memsw.* (with swap) and memory.kmem.* carry the same four counters.
+    const counters = (prefix: string) => ({
+      usage: f(`${prefix}usage_in_bytes`),
+      maxUsage: f(`${prefix}max_usage_in_bytes`),
+      failcnt: f(`${prefix}failcnt`),
+      limit: f(`${prefix}limit_in_bytes`),
+    });
     const stats = keyed(path.join(v1, "memory.stat"));
     return {
       cache: stats.get("cache") ?? 0n,
-      usage: {
-        usage: f("memory.usage_in_bytes"),
-        maxUsage: f("memory.max_usage_in_bytes"),
-        failcnt: f("memory.failcnt"),
-        limit: f("memory.limit_in_bytes"),
-      },
-      swapUsage: {
-        usage: f("memory.memsw.usage_in_bytes"),
-        maxUsage: f("memory.memsw.max_usage_in_bytes"),
-        failcnt: f("memory.memsw.failcnt"),
-        limit: f("memory.memsw.limit_in_bytes"),
-      },
-      kernelUsage: {
-        usage: f("memory.kmem.usage_in_bytes"),
-        maxUsage: f("memory.kmem.max_usage_in_bytes"),
-        failcnt: f("memory.kmem.failcnt"),
-        limit: f("memory.kmem.limit_in_bytes"),
-      },
+      usage: counters("memory."),
+      swapUsage: counters("memory.memsw."),
+      kernelUsage: counters("memory.kmem."),
       useHierarchy: f("memory.use_hierarchy") === 1n,
       stats: Object.fromEntries(stats),
     };

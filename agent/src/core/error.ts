@@ -1,5 +1,6 @@
-// The one error type that crosses the RPC boundary. Managers throw it with the code upstream
-// answers for that case (agent-api.md §7); anything else is wrapped by `from()`.
+// The one error type that crosses the RPC boundary: a status code and a message. Handlers and
+// managers throw domain errors (domain-error.ts), which rpc/status-codes.ts turns into this with
+// the code the RPC answers; the wires turn anything else into one with `from()`.
 import { Code, codeName } from "./code.js";
 
 export class AgentError extends Error {
@@ -26,24 +27,8 @@ export class AgentError extends Error {
         return new AgentError(Code.DeadlineExceeded, "timeout", { cause: err });
       if (err.name === "AbortError")
         return new AgentError(Code.Cancelled, err.message || "cancelled", { cause: err });
-      const code = systemErrorCode(err);
-      return new AgentError(code ?? fallback, err.message, { cause: err });
+      return new AgentError(fallback, err.message, { cause: err });
     }
     return new AgentError(fallback, String(err));
-  }
-}
-
-/** Node system errors with an obvious gRPC meaning (as containerd's ttrpc convertCode does). */
-function systemErrorCode(err: Error): Code | undefined {
-  switch ((err as NodeJS.ErrnoException).code) {
-    case "ENOENT":
-      return Code.NotFound;
-    case "EACCES":
-    case "EPERM":
-      return Code.PermissionDenied;
-    case "EEXIST":
-      return Code.AlreadyExists;
-    default:
-      return undefined;
   }
 }

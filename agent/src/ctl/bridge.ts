@@ -3,9 +3,7 @@
 // through a virtio-serial port (serial://... -> vsock://1:1024), which is how the boot check
 // reaches the agent's real AF_VSOCK code path over vsock loopback.
 import type { Duplex } from "node:stream";
-import type { Address } from "../transport/address.js";
-import { formatAddress } from "../transport/address.js";
-import { dial } from "../transport/dial.js";
+import { type Address, dial, formatAddress } from "../client/index.js";
 import { listen } from "../transport/listen.js";
 
 export async function runBridge(from: Address, to: Address, say: (line: string) => void): Promise<void> {

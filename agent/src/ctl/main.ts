@@ -13,11 +13,17 @@ import {
 } from "@bufbuild/protobuf";
 import type { CreateContainerRequest } from "../../gen/agent_pb.js";
 import { VersionWithFeaturesSchema } from "../../gen/ext/features_pb.js";
-import { codeName } from "../core/code.js";
-import { AgentError } from "../core/error.js";
-import { type Address, AddressError, parseAddress } from "../transport/address.js";
-import { DialError, dial } from "../transport/dial.js";
-import { TtrpcClient } from "../ttrpc/client.js";
+import {
+  type Address,
+  AddressError,
+  AgentError,
+  CLIENT_SCHEMES,
+  codeName,
+  DialError,
+  dial,
+  parseAddress,
+  TtrpcClient,
+} from "../client/index.js";
 import { runBridge } from "./bridge.js";
 import { findMethod, kebab, type Method, methods } from "./methods.js";
 import { buildRequest, flagFields, flagName, readJsonArgument, UsageError } from "./request.js";
@@ -96,7 +102,7 @@ export async function main(argv: string[], io = defaultIo()): Promise<number> {
     if (specFile !== undefined) (request as CreateContainerRequest).OCI = readSpecFile(specFile);
     const addr = options.addr ?? process.env.KATA_AGENT_ADDR;
     if (!addr) throw new UsageError("no agent address: pass --addr or set KATA_AGENT_ADDR");
-    address = parseAddress(addr, ["vsock", "hvsock", "unix", "tcp"]);
+    address = parseAddress(addr, CLIENT_SCHEMES);
   } catch (err) {
     if (!(err instanceof UsageError || err instanceof AddressError)) throw err;
     io.err(`kata-agent-ctl: ${err.message}\n`);

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type Spec, SpecSchema } from "../../gen/oci_pb.js";
-import { fromRuntimeSpec } from "../containers/oci-spec.js";
+import { fromRuntimeSpec } from "../client/index.js";
 import { UsageError } from "./request.js";
 
 export function readSpecFile(given: string): Spec {

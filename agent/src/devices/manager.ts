@@ -1,8 +1,8 @@
-// Hot-plugged devices for CreateContainer (agent-api.md §5.3 step 4) and for storage drivers:
-// find each device's node in the guest, then patch the OCI spec with its guest major:minor.
+// Hot-plugged devices, for CreateContainer (before its storages are mounted and its spec written)
+// and for storage drivers: find each device's node in the guest, then patch the OCI spec with its
+// guest major:minor.
 import type { Spec } from "../../gen/oci_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError, UnsupportedError } from "../core/domain-error.js";
 import { Logger } from "../log.js";
 import type { DeviceContext, DeviceSpec } from "./context.js";
 import { findVirtioBlkPci } from "./handlers/blk.js";
@@ -78,10 +78,7 @@ export class DeviceManager {
       const handler = this.handlerFor(device);
       const found = await handler.resolve(device, this.context(signal));
       if (updates.has(device.containerPath)) {
-        throw new AgentError(
-          Code.InvalidArgument,
-          `two devices target ${device.containerPath} in the container`,
-        );
+        throw new InvalidInputError(`two devices target ${device.containerPath} in the container`);
       }
       updates.set(device.containerPath, { type: "b", major: found.major, minor: found.minor });
       resolved.push({ containerPath: device.containerPath, type: device.type, device: found });
@@ -119,31 +116,22 @@ export class DeviceManager {
   }
 
   private handlerFor(device: DeviceSpec) {
-    if (device.type === "")
-      throw new AgentError(Code.InvalidArgument, `device ${JSON.stringify(device.id)} has no type`);
+    if (device.type === "") throw new InvalidInputError(`device ${JSON.stringify(device.id)} has no type`);
     if (device.id === "" && device.vmPath === "") {
-      throw new AgentError(
-        Code.InvalidArgument,
-        `device of type ${device.type} has neither an id nor a vm_path`,
-      );
+      throw new InvalidInputError(`device of type ${device.type} has neither an id nor a vm_path`);
     }
     if (device.containerPath === "") {
-      throw new AgentError(
-        Code.InvalidArgument,
-        `device ${device.id || device.vmPath} has no container_path`,
-      );
+      throw new InvalidInputError(`device ${device.id || device.vmPath} has no container_path`);
     }
     const handler = deviceHandlers[device.type];
     if (handler) return handler;
     const supported = this.deviceTypes().join(", ");
     if ((UNSUPPORTED_DEVICE_TYPES as readonly string[]).includes(device.type)) {
-      throw new AgentError(
-        Code.Unimplemented,
+      throw new UnsupportedError(
         `device type ${device.type} is not supported by this agent (it handles: ${supported})`,
       );
     }
-    throw new AgentError(
-      Code.InvalidArgument,
+    throw new InvalidInputError(
       `unknown device type ${JSON.stringify(device.type)} (this agent handles: ${supported})`,
     );
   }

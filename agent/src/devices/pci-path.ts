@@ -3,8 +3,7 @@
 // may carry a function ("02.1"). A first segment of 0x20 or more followed by at least two more
 // names a pxb-pcie root complex (NUMA): "20/00/02" is "00/02" under pci0000:20.
 import { join } from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError, PreconditionError } from "../core/domain-error.js";
 import { listMatching } from "./sysfs.js";
 
 export interface PciPath {
@@ -32,8 +31,7 @@ export function parsePciPath(text: string): PciPath {
     const m = /^([0-9a-fA-F]{1,2})(?:\.([0-7]))?$/.exec(segment);
     const slot = m ? Number.parseInt(m[1]!, 16) : Number.NaN;
     if (!m || slot > 0x1f) {
-      throw new AgentError(
-        Code.InvalidArgument,
+      throw new InvalidInputError(
         `invalid PCI path ${JSON.stringify(text)}: "${segment}" is not a slot (00-1f, optionally .function 0-7)`,
       );
     }
@@ -75,8 +73,7 @@ export async function pciDeviceDir(
     const buses = await listMatching(busDir, /^[0-9a-f]{4}:[0-9a-f]{2}$/);
     if (buses.length === 0) return { missing: `${busDir}/*` };
     if (buses.length > 1) {
-      throw new AgentError(
-        Code.FailedPrecondition,
+      throw new PreconditionError(
         `PCI path ${path.text}: expected one bus behind the bridge at ${dir}, found ${buses.join(", ")}`,
       );
     }

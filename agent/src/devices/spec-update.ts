@@ -3,8 +3,7 @@
 // cgroup rules written for the host numbers are rewritten too, and each device gets an allow rule.
 import { create } from "@bufbuild/protobuf";
 import { LinuxDeviceCgroupSchema, LinuxResourcesSchema, type Spec } from "../../gen/oci_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 
 export interface GuestDevice {
   /** "b" or "c". */
@@ -17,8 +16,7 @@ export interface GuestDevice {
 export function updateSpecDevices(spec: Spec, updates: ReadonlyMap<string, GuestDevice>): void {
   if (updates.size === 0) return;
   const linux = spec.Linux;
-  if (!linux)
-    throw new AgentError(Code.InvalidArgument, "the OCI spec has no Linux section to put devices in");
+  if (!linux) throw new InvalidInputError("the OCI spec has no Linux section to put devices in");
   const pending = new Map(updates);
   // (type, host major, host minor) -> guest numbers, for the cgroup rules below.
   const renumbered = new Map<string, GuestDevice>();
@@ -37,8 +35,7 @@ export function updateSpecDevices(spec: Spec, updates: ReadonlyMap<string, Guest
     if (!dev.Type) dev.Type = update.type;
   }
   if (pending.size > 0) {
-    throw new AgentError(
-      Code.InvalidArgument,
+    throw new InvalidInputError(
       `devices missing from the OCI spec's Linux.Devices: ${[...pending.keys()].join(", ")}`,
     );
   }
@@ -48,8 +45,7 @@ export function updateSpecDevices(spec: Spec, updates: ReadonlyMap<string, Guest
     const update = renumbered.get(key);
     if (!update) continue;
     if (ambiguous.has(key)) {
-      throw new AgentError(
-        Code.InvalidArgument,
+      throw new InvalidInputError(
         `a device cgroup rule names host device ${key}, which two devices of the spec share; cannot tell which guest device it means`,
       );
     }

@@ -4,8 +4,14 @@
 // SCSI rescan) runs once part-way through, and the timeout message says what was waited on, for
 // how long, what was tried, and which setting changes the wait.
 import { setTimeout as sleep } from "node:timers/promises";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import {
+  CancelledError,
+  type DomainError,
+  RuntimeFailure,
+  TimedOutError,
+  toDomainError,
+  withContext,
+} from "../core/domain-error.js";
 
 export interface WaitOptions {
   /** "the virtio-blk disk at PCI path 02/00 (/sys/devices/pci0000:00/0000:00:02.0/...)". */
@@ -45,8 +51,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, options: W
     }
     if (now >= deadline) {
       const tried = notes.length > 0 ? `; ${notes.join("; ")}, without result` : "";
-      throw new AgentError(
-        Code.DeadlineExceeded,
+      throw new TimedOutError(
         `timed out after ${formatMs(options.timeoutMs)} waiting for ${options.what}${tried}. ${hotplugHint(options.timeoutMs)}`,
       );
     }
@@ -59,10 +64,13 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, options: W
   }
 }
 
-function stopped(options: WaitOptions, reason: unknown): AgentError {
-  const cause = AgentError.from(reason ?? new Error("cancelled"));
-  const code = cause.code === Code.Internal ? Code.Cancelled : cause.code;
-  return new AgentError(code, `stopped waiting for ${options.what}: ${cause.message}`, { cause: reason });
+/** The wait's end as the caller's deadline (timed out) or its going away (cancelled). */
+function stopped(options: WaitOptions, reason: unknown): DomainError {
+  const cause = toDomainError(reason ?? new Error("cancelled"));
+  const message = `stopped waiting for ${options.what}: ${cause.message}`;
+  return cause instanceof RuntimeFailure
+    ? new CancelledError(message, { cause: reason })
+    : withContext(cause, () => message);
 }
 
 export function formatMs(ms: number): string {

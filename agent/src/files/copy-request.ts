@@ -2,8 +2,7 @@
 // shared root, no "..", no NUL), what it creates (directory, symlink or regular file), and whether
 // its sizes and offsets make sense. Everything refused here is INVALID_ARGUMENT.
 import type { CopyFileRequest } from "../../gen/agent_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 import { isComponent } from "./dir-handle.js";
 
 export const S_IFMT = 0o170000;
@@ -109,6 +108,6 @@ function checkId(id: number, what: string): number {
   return id;
 }
 
-function invalid(message: string): AgentError {
-  return new AgentError(Code.InvalidArgument, message);
+function invalid(message: string): InvalidInputError {
+  return new InvalidInputError(message);
 }

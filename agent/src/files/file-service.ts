@@ -1,5 +1,5 @@
-// CopyFile: the runtime's way to put files into the guest when there is no shared filesystem
-// (agent-api.md §5.7). Writes are confined to one root directory (<runDir>/shared/containers).
+// CopyFile: the runtime's way to put files into the guest when there is no shared filesystem.
+// Writes are confined to one root directory (<runDir>/shared/containers).
 //
 // What is guaranteed: every component below the root is opened relative to its already-open
 // parent with O_NOFOLLOW (see dir-handle.ts), files are created with O_EXCL|O_NOFOLLOW, modes and
@@ -16,8 +16,13 @@
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, lchown, mkdir, open, rename, statfs, symlink } from "node:fs/promises";
 import { resolve } from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import {
+  DomainError,
+  InvalidInputError,
+  PreconditionError,
+  ResourceExhaustedError,
+  withContext,
+} from "../core/domain-error.js";
 import type { Logger } from "../log.js";
 import { sha256Hex } from "../util/hash.js";
 import { type CopyFileInput, type CopyPlan, DEFAULT_MAX_FILE_SIZE, planCopy } from "./copy-request.js";
@@ -107,8 +112,7 @@ export class FileService {
     }
     if (size > plan.size) {
       await parent.remove(temp);
-      throw new AgentError(
-        Code.FailedPrecondition,
+      throw new PreconditionError(
         `the partial copy holds ${size} bytes, more than file_size ${plan.size}: chunks disagree on the size; resend from offset 0`,
       );
     }
@@ -122,8 +126,7 @@ export class FileService {
     const fs = await statfs(`/proc/self/fd/${parent.fd}`, { bigint: true });
     const free = fs.bavail * fs.bsize;
     if (BigInt(bytes) > free) {
-      throw new AgentError(
-        Code.ResourceExhausted,
+      throw new ResourceExhaustedError(
         `${parent.path} has ${free} bytes free; a ${bytes}-byte file does not fit`,
       );
     }
@@ -155,8 +158,7 @@ async function openTemp(parent: DirHandle, temp: string, plan: FilePlan): Promis
   if (plan.offset === 0) return open(parent.at(temp), flags | constants.O_CREAT | constants.O_EXCL, 0o600);
   const before = await parent.lstat(temp);
   if (!before) {
-    throw new AgentError(
-      Code.FailedPrecondition,
+    throw new PreconditionError(
       `no copy of ${parent.display(plan.components.at(-1)!)} is in progress at offset ${plan.offset}; ` +
         `send the first chunk (offset 0) first`,
     );
@@ -168,8 +170,7 @@ async function openTemp(parent: DirHandle, temp: string, plan: FilePlan): Promis
     checkTemp(parent, temp, st);
     if (st.ino !== before.ino || st.dev !== before.dev) throw tampered(parent, temp, "was replaced");
     if (plan.offset > st.size) {
-      throw new AgentError(
-        Code.FailedPrecondition,
+      throw new PreconditionError(
         `chunk at offset ${plan.offset} for ${parent.display(plan.components.at(-1)!)} leaves a gap: ` +
           `only ${st.size} bytes have arrived; resend from offset ${st.size} or 0`,
       );
@@ -186,9 +187,8 @@ function checkTemp(parent: DirHandle, temp: string, st: Stats): void {
   if (st.nlink !== 1) throw tampered(parent, temp, `has ${st.nlink} hard links`);
 }
 
-function tampered(parent: DirHandle, temp: string, what: string): AgentError {
-  return new AgentError(
-    Code.InvalidArgument,
+function tampered(parent: DirHandle, temp: string, what: string): InvalidInputError {
+  return new InvalidInputError(
     `the partial copy ${parent.display(temp)} ${what}; refusing to write through it (resend from offset 0)`,
   );
 }
@@ -206,23 +206,18 @@ export function tempName(name: string): string {
   return `.kata-copy-${sha256Hex(name).slice(0, 24)}.tmp`;
 }
 
-/** Filesystem errors become AgentErrors that name the request's path. */
-function describe(err: unknown, path: string): AgentError {
-  if (err instanceof AgentError) return err;
+/** Filesystem errors become domain errors that name the request's path. */
+function describe(err: unknown, path: string): DomainError {
+  if (err instanceof DomainError) return err;
   if (err instanceof UnsafePathError) {
-    return new AgentError(Code.InvalidArgument, `CopyFile to ${path} refused: ${err.message}`, {
+    return new InvalidInputError(`CopyFile to ${path} refused: ${err.message}`, {
       cause: err,
     });
   }
   if (isErrno(err, "ELOOP")) {
-    return new AgentError(
-      Code.InvalidArgument,
-      `CopyFile to ${path} refused: a symbolic link is in the way`,
-      {
-        cause: err,
-      },
-    );
+    return new InvalidInputError(`CopyFile to ${path} refused: a symbolic link is in the way`, {
+      cause: err,
+    });
   }
-  const wrapped = AgentError.from(err);
-  return new AgentError(wrapped.code, `CopyFile to ${path} failed: ${wrapped.message}`, { cause: err });
+  return withContext(err, (message) => `CopyFile to ${path} failed: ${message}`);
 }

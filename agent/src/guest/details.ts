@@ -1,8 +1,7 @@
 // GetGuestDetails: what the runtime needs to plan memory hotplug, and what this agent is.
 import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { RuntimeFailure } from "../core/domain-error.js";
 import { readOptional } from "./sysfs.js";
 
 /**
@@ -14,7 +13,7 @@ export async function memBlockSizeBytes(sys: string): Promise<bigint> {
   const text = await readOptional(path);
   if (text === undefined) return 0n;
   if (!/^(0x)?[0-9a-f]+$/i.test(text)) {
-    throw new AgentError(Code.Internal, `${path} holds ${JSON.stringify(text)}, not a hex number`);
+    throw new RuntimeFailure(`${path} holds ${JSON.stringify(text)}, not a hex number`);
   }
   return BigInt(text.startsWith("0x") ? text : `0x${text}`);
 }

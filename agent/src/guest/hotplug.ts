@@ -4,8 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { RuntimeFailure } from "../core/domain-error.js";
 import { countCpuList, numberedEntries, readOptional, writeAttribute } from "./sysfs.js";
 
 export interface RetryOptions {
@@ -62,8 +61,7 @@ export async function onlineCpus(
     failures.size > 0
       ? [...failures].map(([cpu, message]) => `${cpu}: ${message}`).join("; ")
       : `no offline CPU is left in ${cpuDir}; check that the VMM hot-plugged them`;
-  throw new AgentError(
-    Code.Internal,
+  throw new RuntimeFailure(
     `only ${online} of the ${wanted} CPUs asked for are online after ${retry.rounds} rounds ` +
       `${retry.intervalMs} ms apart: ${why}`,
   );
@@ -83,7 +81,7 @@ export async function onlineMemory(sys: string): Promise<string[]> {
     }
   }
   if (failures.length > 0) {
-    throw new AgentError(Code.Internal, `cannot online memory blocks: ${failures.join("; ")}`);
+    throw new RuntimeFailure(`cannot online memory blocks: ${failures.join("; ")}`);
   }
   return onlined;
 }
@@ -98,14 +96,13 @@ export async function probeMemory(sys: string, addresses: readonly bigint[]): Pr
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") {
-        throw new AgentError(
-          Code.Internal,
+        throw new RuntimeFailure(
           `${probe} does not exist: this kernel has no memory probe interface ` +
             `(CONFIG_ARCH_MEMORY_PROBE); GetGuestDetails reports support_mem_hotplug_probe`,
           { cause: err },
         );
       }
-      throw new AgentError(Code.Internal, `writing ${text} to ${probe}: ${(err as Error).message}`, {
+      throw new RuntimeFailure(`writing ${text} to ${probe}: ${(err as Error).message}`, {
         cause: err,
       });
     }

@@ -1,8 +1,8 @@
 // GuestManager: the guest-wide RPCs — what the guest is (GetGuestDetails, GetMetrics), hotplug
 // (OnlineCPUMem, MemHotplugByProbe), clock, entropy, swap, and the mem-agent. It holds no
 // per-container state; the rpc layer validates requests and calls one method per RPC.
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+
+import { type DomainError, InvalidInputError, UnavailableError, withContext } from "../core/domain-error.js";
 import type { DeviceManager } from "../devices/index.js";
 import type { Logger } from "../log.js";
 import {
@@ -93,8 +93,7 @@ export class GuestManager {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EINVAL") {
-        throw new AgentError(
-          Code.InvalidArgument,
+        throw new InvalidInputError(
           `the kernel refused the time Sec=${sec} Usec=${usec} (EINVAL): Usec must be 0-999999 and the time not negative`,
           { cause: err },
         );
@@ -115,8 +114,7 @@ export class GuestManager {
   async addSwap(slots: readonly number[], signal?: AbortSignal): Promise<string> {
     const bad = slots.find((s) => s > 0x1f);
     if (slots.length === 0 || bad !== undefined) {
-      throw new AgentError(
-        Code.InvalidArgument,
+      throw new InvalidInputError(
         bad === undefined
           ? "PCIPath is empty; give the slot list"
           : `PCIPath slot ${bad} is out of range (0 to 31)`,
@@ -154,10 +152,7 @@ export class GuestManager {
   private memAgent(): MemAgent {
     if (!this.options.memAgent) {
       // Upstream's text; the hint is ours.
-      throw new AgentError(
-        Code.Internal,
-        "mem-agent is disabled (boot the guest with agent.mem_agent_enable=1)",
-      );
+      throw new UnavailableError("mem-agent is disabled (boot the guest with agent.mem_agent_enable=1)");
     }
     return this.options.memAgent;
   }
@@ -184,14 +179,13 @@ const SWAPON_HINTS: Record<string, string> = {
   ENOENT: "it does not exist",
 };
 
-/** An AgentError for a failed system call: code from the errno, message with context and a hint. */
-function wrap(err: unknown, what: string, hint: string | undefined): AgentError {
-  const base = AgentError.from(err);
+/** A failed system call as a domain error (its kind from the errno), with context and a hint. */
+function wrap(err: unknown, what: string, hint: string | undefined): DomainError {
   // The addon's messages start with the system call's name ("swapon: EINVAL (Invalid argument)").
   const syscall = (err as NodeJS.ErrnoException).syscall;
-  const detail =
-    syscall && base.message.startsWith(`${syscall}: `)
-      ? base.message.slice(syscall.length + 2)
-      : base.message;
-  return new AgentError(base.code, `${what}: ${detail}${hint ? `; ${hint}` : ""}`, { cause: err });
+  return withContext(err, (message) => {
+    const detail =
+      syscall && message.startsWith(`${syscall}: `) ? message.slice(syscall.length + 2) : message;
+    return `${what}: ${detail}${hint ? `; ${hint}` : ""}`;
+  });
 }

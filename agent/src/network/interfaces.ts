@@ -5,9 +5,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type Interface, InterfaceSchema, IPFamily } from "../../gen/types_pb.js";
-import { ensureOk } from "../util/tool.js";
+import type { IpLink } from "../tools/ip-json.js";
+import { ensureOk } from "../tools/tool.js";
 import { linkNotFound, type NetContext } from "./context.js";
-import type { IpLink } from "./tools/ip-json.js";
 import { type InterfaceSpec, invalid, MAX_LINK_NAME } from "./validate.js";
 
 /** IFF_* bits of the flag names iproute2 prints (<linux/if.h>). */

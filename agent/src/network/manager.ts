@@ -3,13 +3,13 @@
 // run one at a time, so that two UpdateInterface calls never interleave a name swap.
 import type { ARPNeighbor, Interface, Route } from "../../gen/types_pb.js";
 import type { Logger } from "../log.js";
-import { ensureOk } from "../util/tool.js";
+import { Iproute2 } from "../tools/ip.js";
+import { DEFAULT_IPTABLES_DIRS, Iptables, iptablesTool } from "../tools/iptables.js";
+import { ensureOk } from "../tools/tool.js";
 import type { NetContext, NicFinder } from "./context.js";
 import { listInterfaces, updateInterface, waitForDevice } from "./interfaces.js";
 import { addNeighbours } from "./neighbours.js";
 import { listRoutes, updateRoutes } from "./routes.js";
-import { Iproute2 } from "./tools/ip.js";
-import { DEFAULT_IPTABLES_DIRS, Iptables, iptablesTool } from "./tools/iptables.js";
 import { checkInterface, checkNeighbours, checkRoutes } from "./validate.js";
 
 export interface NetworkConfig {

@@ -1,9 +1,9 @@
 // AddARPNeighbors: static neighbour entries (permanent unless the request gives a NUD state),
 // created or replaced, on links named by the request.
 
-import { ensureOk } from "../util/tool.js";
+import type { NeighbourSpec } from "../tools/ip.js";
+import { ensureOk } from "../tools/tool.js";
 import { linkNotFound, type NetContext } from "./context.js";
-import type { NeighbourSpec } from "./tools/ip.js";
 
 export async function addNeighbours(ctx: NetContext, neighbours: readonly NeighbourSpec[]): Promise<void> {
   const names = new Set((await ctx.ip.links(ctx.signal)).map((l) => l.name));

@@ -3,10 +3,10 @@
 // routes not in the request are left alone.
 import { create } from "@bufbuild/protobuf";
 import { IPFamily, type Route, RouteSchema } from "../../gen/types_pb.js";
-import { ensureOk } from "../util/tool.js";
+import type { RouteSpec } from "../tools/ip.js";
+import type { IpRoute } from "../tools/ip-json.js";
+import { ensureOk } from "../tools/tool.js";
 import { linkNotFound, type NetContext } from "./context.js";
-import type { RouteSpec } from "./tools/ip.js";
-import type { IpRoute } from "./tools/ip-json.js";
 
 /** RTNH_F_* bits of the route flag names iproute2 prints (<linux/rtnetlink.h>). */
 const RTNH_BITS: Record<string, number> = {

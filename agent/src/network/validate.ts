@@ -3,10 +3,9 @@
 import { isIPv4, isIPv6 } from "node:net";
 import type { ARPNeighbor, Interface, Route } from "../../gen/types_pb.js";
 import { IPFamily } from "../../gen/types_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 import { type PciPath, parsePciPath } from "../devices/index.js";
-import type { NeighbourSpec, RouteSpec } from "./tools/ip.js";
+import type { NeighbourSpec, RouteSpec } from "../tools/ip.js";
 
 /** <linux/if.h> */
 export const IFF_NOARP = 0x80;
@@ -22,8 +21,8 @@ export const NTF_ROUTER = 0x80;
 export const MAX_LINK_NAME = 15;
 const MAX_MTU = 0x7fffffff;
 
-export function invalid(field: string, problem: string): AgentError {
-  return new AgentError(Code.InvalidArgument, `${field}: ${problem}`);
+export function invalid(field: string, problem: string): InvalidInputError {
+  return new InvalidInputError(`${field}: ${problem}`);
 }
 
 export interface AddressSpec {
@@ -185,6 +184,6 @@ function checkPciPath(text: string, field: string): PciPath {
   try {
     return parsePciPath(text);
   } catch (err) {
-    throw invalid(field, AgentError.from(err).message);
+    throw invalid(field, (err as Error).message);
   }
 }

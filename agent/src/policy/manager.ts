@@ -2,8 +2,7 @@
 // (as a router interceptor) before the handler runs. Without a policy every request is allowed.
 import { readFile } from "node:fs/promises";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { DeniedError, InvalidInputError, RuntimeFailure } from "../core/domain-error.js";
 import type { Interceptor } from "../core/router.js";
 import type { Logger } from "../log.js";
 import { PolicyError } from "./errors.js";
@@ -43,13 +42,9 @@ export class PolicyManager {
       next = Policy.parse(text);
     } catch (err) {
       if (!(err instanceof PolicyError)) throw err;
-      throw new AgentError(
-        Code.InvalidArgument,
-        `SetPolicy: ${err.message}; the current policy stays in force`,
-        {
-          cause: err,
-        },
-      );
+      throw new InvalidInputError(`SetPolicy: ${err.message}; the current policy stays in force`, {
+        cause: err,
+      });
     }
     this.install(next, "SetPolicy");
   }
@@ -74,8 +69,7 @@ export class PolicyManager {
         decision = this.check(route.method, route.input, request);
       } catch (err) {
         // An engine fault is not a denial (upstream answers INTERNAL too).
-        throw new AgentError(
-          Code.Internal,
+        throw new RuntimeFailure(
           `policy evaluation of ${route.input.name} failed: ${(err as Error).message}`,
           {
             cause: err,
@@ -97,10 +91,7 @@ export class PolicyManager {
         return next();
       }
       ctx.log.debug("policy blocks request", fields);
-      throw new AgentError(
-        Code.PermissionDenied,
-        `${route.input.name} is blocked by policy: ${decision.reason}`,
-      );
+      throw new DeniedError(`${route.input.name} is blocked by policy: ${decision.reason}`);
     };
   }
 

@@ -1,7 +1,7 @@
 // A process the agent runs in a container (the init process, or an exec): its pid, its streams,
 // and its exit status once the reaper has collected it.
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+
+import { RuntimeFailure, UnavailableError } from "../core/domain-error.js";
 import { native } from "../native/index.js";
 import type { Streams } from "./stdio.js";
 
@@ -53,7 +53,7 @@ export class ContainerProcess {
       process.kill(this.pid, signal);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ESRCH") {
-        throw new AgentError(Code.Internal, `kill(${this.pid}, ${signal}): ${(err as Error).message}`, {
+        throw new RuntimeFailure(`kill(${this.pid}, ${signal}): ${(err as Error).message}`, {
           cause: err,
         });
       }
@@ -62,7 +62,7 @@ export class ContainerProcess {
 
   resizeTerminal(rows: number, columns: number): void {
     const master = this.streams.ptyMaster;
-    if (!master) throw new AgentError(Code.Unavailable, "no tty");
+    if (!master) throw new UnavailableError("no tty");
     native().setWinsize(master(), rows, columns);
   }
 

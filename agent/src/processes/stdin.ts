@@ -1,8 +1,7 @@
 // A process's standard input: a pipe, or the pty master for a terminal. WriteStdin waits until
 // the bytes are handed to the kernel (the pipe may be full), so its reply length is the truth.
 import type net from "node:net";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
 
 /** ^D: the terminal's end-of-file character (VEOF) in canonical mode. */
 const EOT = Buffer.from([0x04]);
@@ -21,15 +20,14 @@ export class InputStream {
 
   async write(data: Uint8Array, signal: AbortSignal): Promise<number> {
     if (this.closed || this.socket.destroyed || !this.socket.writable) {
-      throw new AgentError(Code.Internal, "stdin is closed");
+      throw new PreconditionError("stdin is closed");
     }
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
       this.socket.write(data, (err) => {
         signal.removeEventListener("abort", onAbort);
-        if (err)
-          reject(new AgentError(Code.Internal, `write to stdin failed: ${err.message}`, { cause: err }));
+        if (err) reject(new RuntimeFailure(`write to stdin failed: ${err.message}`, { cause: err }));
         else resolve();
       });
     });

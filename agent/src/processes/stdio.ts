@@ -4,8 +4,7 @@
 import { closeSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { CancelledError, RuntimeFailure } from "../core/domain-error.js";
 import { native, socketFd, socketFromFd } from "../native/index.js";
 import type { Stdio } from "../runtime/oci-runtime.js";
 import { OutputStream } from "./output.js";
@@ -103,10 +102,7 @@ async function prepareTerminal(dir: string, name: string): Promise<PreparedStdio
     consoleSocket: socketPath,
     async attach() {
       const timer = setTimeout(
-        () =>
-          rejectMaster(
-            new AgentError(Code.Internal, "the OCI runtime sent no terminal on its console socket"),
-          ),
+        () => rejectMaster(new RuntimeFailure("the OCI runtime sent no terminal on its console socket")),
         5000,
       );
       try {
@@ -128,7 +124,7 @@ async function prepareTerminal(dir: string, name: string): Promise<PreparedStdio
         (fd) => closeSync(fd),
         () => {},
       );
-      rejectMaster(new AgentError(Code.Cancelled, "process not started"));
+      rejectMaster(new CancelledError("process not started"));
     },
   };
 }

@@ -1,10 +1,12 @@
 // Sandbox and container lifecycle RPCs.
 import type { AgentService } from "../../gen/agent_pb.js";
-import type { ContainerManager } from "../containers/manager.js";
+import type { ContainerService } from "../containers/container-service.js";
+import type { SandboxService } from "../containers/sandbox-service.js";
 import type { ServiceImpl } from "../core/router.js";
 
 export interface ContainerDeps {
-  containers: ContainerManager;
+  sandbox: SandboxService;
+  containers: ContainerService;
 }
 
 type Methods =
@@ -21,43 +23,44 @@ type Methods =
   | "getDiagnosticData";
 
 export function containerHandlers({
+  sandbox,
   containers,
 }: ContainerDeps): Pick<ServiceImpl<typeof AgentService>, Methods> {
   return {
     createSandbox: async (req, ctx) => {
-      await containers.createSandbox(req, ctx.signal);
+      await sandbox.create(req, ctx.signal);
       return {};
     },
     destroySandbox: async () => {
-      await containers.destroySandbox();
+      await sandbox.destroy();
       return {};
     },
     createContainer: async (req, ctx) => {
-      await containers.createContainer(req, ctx.signal);
+      await containers.create(req, ctx.signal);
       return {};
     },
     startContainer: async (req) => {
-      await containers.startContainer(req.containerId);
+      await containers.start(req.containerId);
       return {};
     },
     removeContainer: async (req) => {
-      await containers.removeContainer(req.containerId, req.timeout);
+      await containers.remove(req.containerId, req.timeout);
       return {};
     },
     pauseContainer: async (req) => {
-      await containers.pauseContainer(req.containerId);
+      await containers.pause(req.containerId);
       return {};
     },
     resumeContainer: async (req) => {
-      await containers.resumeContainer(req.containerId);
+      await containers.resume(req.containerId);
       return {};
     },
     updateContainer: async (req) => {
-      await containers.updateContainer(req.containerId, req.resources);
+      await containers.update(req.containerId, req.resources);
       return {};
     },
-    statsContainer: async (req) => containers.statsContainer(req.containerId),
-    getOOMEvent: async (_req, ctx) => ({ containerId: await containers.oom.next(ctx.signal) }),
+    statsContainer: async (req) => containers.stats(req.containerId),
+    getOOMEvent: async (_req, ctx) => ({ containerId: await sandbox.nextOomEvent(ctx.signal) }),
     getDiagnosticData: async (req) => ({ data: containers.diagnosticData(req.logType, req.containerId) }),
   };
 }

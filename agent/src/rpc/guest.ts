@@ -1,8 +1,7 @@
 // Guest-wide RPCs: details, hotplug, clock, entropy, swap, metrics and the mem-agent. Each
 // handler checks the request and calls GuestManager.
 import type { AgentService } from "../../gen/agent_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 import type { ServiceImpl } from "../core/router.js";
 import type { GuestManager } from "../guest/manager.js";
 
@@ -54,10 +53,7 @@ export function guestHandlers({ guest }: GuestDeps): Pick<ServiceImpl<typeof Age
 
     reseedRandomDev: async (req) => {
       if (req.data.length === 0) {
-        throw new AgentError(
-          Code.InvalidArgument,
-          "ReseedRandomDev: data is empty; send the seed bytes in field 2",
-        );
+        throw new InvalidInputError("ReseedRandomDev: data is empty; send the seed bytes in field 2");
       }
       guest.reseedRandom(req.data);
       return {};
@@ -65,17 +61,14 @@ export function guestHandlers({ guest }: GuestDeps): Pick<ServiceImpl<typeof Age
 
     addSwap: async (req, ctx) => {
       if (req.PCIPath.length === 0) {
-        throw new AgentError(
-          Code.InvalidArgument,
-          "AddSwap: PCIPath is empty; give the swap disk's PCI slots",
-        );
+        throw new InvalidInputError("AddSwap: PCIPath is empty; give the swap disk's PCI slots");
       }
       await guest.addSwap(req.PCIPath, ctx.signal);
       return {};
     },
 
     addSwapPath: async (req) => {
-      if (req.path === "") throw new AgentError(Code.InvalidArgument, "AddSwapPath: path is empty");
+      if (req.path === "") throw new InvalidInputError("AddSwapPath: path is empty");
       guest.addSwapPath(req.path);
       return {};
     },
@@ -96,7 +89,7 @@ export function guestHandlers({ guest }: GuestDeps): Pick<ServiceImpl<typeof Age
 
 function safeNumber(value: bigint, field: string): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new AgentError(Code.InvalidArgument, `${field} ${value} is out of range`);
+    throw new InvalidInputError(`${field} ${value} is out of range`);
   }
   return Number(value);
 }

@@ -9,8 +9,8 @@ import { type HealthDeps, healthHandlers } from "./health.js";
 import { type NetworkDeps, networkHandlers } from "./network.js";
 import { type PolicyDeps, policyHandlers } from "./policy.js";
 import { type ProcessDeps, processHandlers } from "./processes.js";
+import { statusCodes } from "./status-codes.js";
 import { type StorageDeps, storageHandlers } from "./storage.js";
-import { isUnimplemented } from "./unimplemented.js";
 
 export type AgentDeps = HealthDeps &
   ContainerDeps &
@@ -31,15 +31,13 @@ export function agentServiceHandlers(deps: AgentDeps) {
   } satisfies ServiceImpl<typeof AgentService>;
 }
 
-/** Names of the AgentService RPCs that answer UNIMPLEMENTED in this build. */
-export function unimplementedMethods(handlers: Record<string, unknown>): string[] {
-  return AgentService.methods.filter((m) => isUnimplemented(handlers[m.localName])).map((m) => m.name);
-}
-
 export function buildRouter(deps: AgentDeps): Router {
-  const agent = agentServiceHandlers(deps);
-  const unimplemented = unimplementedMethods(agent);
-  const health = healthHandlers({ ...deps, features: () => ({ ...deps.features(), unimplemented }) });
-  // The agent policy sees every AgentService call before its handler (Health is never checked).
-  return new Router().use(deps.policy.interceptor()).register(Health, health).register(AgentService, agent);
+  // Outermost, the status codes: whatever a handler or the policy throws leaves with the code
+  // its RPC answers. Then the agent policy sees every AgentService call before its handler
+  // (Health is never checked).
+  return new Router()
+    .use(statusCodes())
+    .use(deps.policy.interceptor())
+    .register(Health, healthHandlers(deps))
+    .register(AgentService, agentServiceHandlers(deps));
 }

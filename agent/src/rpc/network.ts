@@ -2,8 +2,7 @@
 // GetIPTables, SetIPTables. Each checks that the request carries its payload, calls the network
 // manager with the call's signal and logger, and wraps the answer.
 import type { AgentService } from "../../gen/agent_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 import type { ServiceImpl } from "../core/router.js";
 import type { NetworkManager } from "../network/index.js";
 
@@ -20,7 +19,7 @@ type NetworkMethods =
   | "getIPTables"
   | "setIPTables";
 
-const empty = (what: string) => new AgentError(Code.InvalidArgument, `empty ${what} request`);
+const empty = (what: string) => new InvalidInputError(`empty ${what} request`);
 
 export function networkHandlers(deps: NetworkDeps): Pick<ServiceImpl<typeof AgentService>, NetworkMethods> {
   const { network } = deps;

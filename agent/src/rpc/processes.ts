@@ -1,10 +1,10 @@
 // Processes and their standard streams: exec, signal, wait, and the stdio RPCs.
 import type { AgentService } from "../../gen/agent_pb.js";
-import type { ContainerManager } from "../containers/manager.js";
+import type { ProcessService } from "../containers/process-service.js";
 import type { ServiceImpl } from "../core/router.js";
 
 export interface ProcessDeps {
-  containers: ContainerManager;
+  processes: ProcessService;
 }
 
 type Methods =
@@ -17,36 +17,34 @@ type Methods =
   | "closeStdin"
   | "ttyWinResize";
 
-export function processHandlers({
-  containers,
-}: ProcessDeps): Pick<ServiceImpl<typeof AgentService>, Methods> {
+export function processHandlers({ processes }: ProcessDeps): Pick<ServiceImpl<typeof AgentService>, Methods> {
   return {
     execProcess: async (req, ctx) => {
-      await containers.execProcess(req, ctx.signal);
+      await processes.exec(req, ctx.signal);
       return {};
     },
     signalProcess: async (req) => {
-      await containers.signalProcess(req.containerId, req.execId, req.signal);
+      await processes.signal(req.containerId, req.execId, req.signal);
       return {};
     },
     waitProcess: async (req, ctx) => ({
-      status: await containers.waitProcess(req.containerId, req.execId, ctx.signal),
+      status: await processes.wait(req.containerId, req.execId, ctx.signal),
     }),
     writeStdin: async (req, ctx) => ({
-      len: await containers.writeStdin(req.containerId, req.execId, req.data, ctx.signal),
+      len: await processes.writeStdin(req.containerId, req.execId, req.data, ctx.signal),
     }),
     readStdout: async (req, ctx) => ({
-      data: await containers.readOutput(req.containerId, req.execId, "stdout", req.len, () => ctx.signal),
+      data: await processes.readOutput(req.containerId, req.execId, "stdout", req.len, () => ctx.signal),
     }),
     readStderr: async (req, ctx) => ({
-      data: await containers.readOutput(req.containerId, req.execId, "stderr", req.len, () => ctx.signal),
+      data: await processes.readOutput(req.containerId, req.execId, "stderr", req.len, () => ctx.signal),
     }),
     closeStdin: async (req) => {
-      containers.closeStdin(req.containerId, req.execId);
+      processes.closeStdin(req.containerId, req.execId);
       return {};
     },
     ttyWinResize: async (req) => {
-      containers.resizeTty(req.containerId, req.execId, req.row, req.column);
+      processes.resizeTty(req.containerId, req.execId, req.row, req.column);
       return {};
     },
   };

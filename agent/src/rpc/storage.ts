@@ -1,10 +1,9 @@
 // Files and volumes: CopyFile, GetVolumeStats, ResizeVolume, UpdateEphemeralMounts and
-// RemoveStaleVirtiofsShareMounts (agent-api.md §5.6-5.7). Handlers check the request and call the
-// storage manager or the file service.
+// RemoveStaleVirtiofsShareMounts. Handlers check the request and call the storage manager or the
+// file service.
 import type { AgentService } from "../../gen/agent_pb.js";
 import { VolumeUsage_Unit } from "../../gen/csi_pb.js";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 import type { ServiceImpl } from "../core/router.js";
 import type { FileService } from "../files/index.js";
 import type { StorageManager, Usage } from "../storage/index.js";
@@ -24,7 +23,7 @@ type StorageMethods =
 export function storageHandlers(deps: StorageDeps): Pick<ServiceImpl<typeof AgentService>, StorageMethods> {
   return {
     copyFile: async (req) => {
-      if (req.path === "") throw new AgentError(Code.InvalidArgument, "CopyFile needs a path");
+      if (req.path === "") throw new InvalidInputError("CopyFile needs a path");
       await deps.files.copyFile(req);
       return {};
     },
@@ -57,7 +56,7 @@ export function storageHandlers(deps: StorageDeps): Pick<ServiceImpl<typeof Agen
 }
 
 function requirePath(path: string, rpc: string): string {
-  if (path === "") throw new AgentError(Code.InvalidArgument, `${rpc} needs volume_guest_path`);
+  if (path === "") throw new InvalidInputError(`${rpc} needs volume_guest_path`);
   return path;
 }
 

@@ -1,12 +1,12 @@
-// The OCI runtime (crun or runc) driven through execa: one typed method per command. The
-// runtime writes its own messages to a log file (--log, JSON), because the container's stdio
-// is handed straight through to the container; failures carry the runtime's message.
+// The OCI runtime (crun or runc), one typed method per command, each run to completion through
+// the shared tool runner (the container's processes outlive the runtime's own: they are re-parented
+// to the agent, which reaps them). The runtime writes its own messages to a log file (--log,
+// JSON), because the container's stdio is handed straight through to the container; failures
+// carry the runtime's message.
 import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import type { Options } from "execa";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
-import { execa, spawn } from "../util/exec.js";
+import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
+import { runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
 import { findExecutable } from "./find.js";
 
 export type RuntimeFlavour = "crun" | "runc";
@@ -19,13 +19,10 @@ export interface OciRuntimeOptions {
 }
 
 export interface Stdio {
-  stdin: number | "ignore";
-  stdout: number | "ignore";
-  stderr: number | "ignore";
+  stdin: Exclude<StdioTarget, "pipe">;
+  stdout: Exclude<StdioTarget, "pipe">;
+  stderr: Exclude<StdioTarget, "pipe">;
 }
-
-/** Pids of processes the agent itself spawned and is waiting for (so the reaper leaves them alone). */
-export const runtimeChildren = new Set<number>();
 
 export class OciRuntime {
   private constructor(
@@ -38,14 +35,14 @@ export class OciRuntime {
   /** Resolves the configured runtime and asks it for its version. */
   static async open(options: OciRuntimeOptions): Promise<OciRuntime> {
     const path = resolveRuntime(options.choice);
-    const result = await execa(path, ["--version"], { reject: false, timeout: 10_000 });
+    const result = await runProgram(path, ["--version"], { timeoutMs: 10_000 });
     if (result.exitCode !== 0) {
-      throw new AgentError(
-        Code.FailedPrecondition,
-        `OCI runtime ${path} does not run (${result.stderr || result.shortMessage}); set agent.oci_runtime to crun, runc or a working path`,
+      const why = result.stderr || result.spawnError || `exit status ${result.exitCode ?? "unknown"}`;
+      throw new PreconditionError(
+        `OCI runtime ${path} does not run (${why}); set agent.oci_runtime to crun, runc or a working path`,
       );
     }
-    const first = result.stdout.split("\n")[0] ?? "";
+    const first = stdoutText(result).split("\n")[0] ?? "";
     const flavour: RuntimeFlavour = /\bcrun\b/.test(first) ? "crun" : "runc";
     const version = /version\s+(\S+)/.exec(first)?.[1] ?? "unknown";
     return new OciRuntime(path, flavour, version, options.stateDir);
@@ -133,32 +130,19 @@ export class OciRuntime {
     // Small files, on the path of every container start: synchronous calls skip a thread-pool
     // round trip, which a busy pool (a large copy, say) can stretch to milliseconds.
     rmSync(options.logFile, { force: true });
-    // execa passes a single fd number straight to child_process (its types only list fds 0-9).
-    const fd = (v: number | "ignore") => v as "ignore";
-    const execOptions: Options = {
-      stdin: fd(io.stdin),
-      stdout: fd(io.stdout),
-      stderr: fd(io.stderr),
-      reject: false,
-      timeout: 60_000,
-      ...(options.signal ? { cancelSignal: options.signal } : {}),
-    };
-    const { subprocess: child } = await spawn(
+    const result = await runProgram(
       this.path,
       ["--root", this.stateDir, "--log", options.logFile, "--log-format", "json", ...args],
-      execOptions,
+      { stdio: io, timeoutMs: 60_000, ...(options.signal ? { signal: options.signal } : {}) },
     );
-    if (child.pid !== undefined) runtimeChildren.add(child.pid);
-    const result = await child;
-    if (child.pid !== undefined) runtimeChildren.delete(child.pid);
     if (result.exitCode === 0) return;
     const message = await runtimeError(options.logFile);
     const why = result.timedOut
       ? "timed out"
       : result.isCanceled
         ? "was cancelled"
-        : `exited with ${result.exitCode}`;
-    throw new AgentError(Code.Internal, `${this.flavour} failed to ${options.what}: ${message || why}`);
+        : (result.spawnError ?? `exited with ${result.exitCode}`);
+    throw new RuntimeFailure(`${this.flavour} failed to ${options.what}: ${message || why}`);
   }
 }
 
@@ -184,26 +168,18 @@ function resolveRuntime(choice: string): string {
   if (choice === "auto") {
     const found = findExecutable("crun") ?? findExecutable("runc");
     if (!found) {
-      throw new AgentError(
-        Code.FailedPrecondition,
-        "no OCI runtime found: install crun or runc, or set agent.oci_runtime",
-      );
+      throw new PreconditionError("no OCI runtime found: install crun or runc, or set agent.oci_runtime");
     }
     return found;
   }
   const found = findExecutable(choice);
-  if (!found)
-    throw new AgentError(
-      Code.FailedPrecondition,
-      `OCI runtime '${choice}' is not installed (agent.oci_runtime)`,
-    );
+  if (!found) throw new PreconditionError(`OCI runtime '${choice}' is not installed (agent.oci_runtime)`);
   return found;
 }
 
 function readPid(file: string): number {
   const pid = Number(readFileSync(file, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0)
-    throw new AgentError(Code.Internal, `the OCI runtime wrote no pid to ${file}`);
+  if (!Number.isInteger(pid) || pid <= 0) throw new RuntimeFailure(`the OCI runtime wrote no pid to ${file}`);
   return pid;
 }
 

@@ -1,13 +1,12 @@
 // What the block drivers (blk, mmioblk, scsi, nvdimm) share once they know the device node:
 // check it is a block device, format it if asked to and blank, mount it.
 import { stat } from "node:fs/promises";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
-import { ensureOk } from "../util/tool.js";
+import { InvalidInputError, NotFoundError, UnsupportedError } from "../core/domain-error.js";
+import { isMkfsFstype, MKFS_FSTYPES, mkfs } from "../tools/mkfs.js";
+import { ensureOk } from "../tools/tool.js";
 import { message, mountStorage } from "./common.js";
 import { detectFilesystem } from "./fs-signature.js";
 import type { StorageContext, StorageResult, StorageSpec } from "./handler.js";
-import { isMkfsFstype, MKFS_FSTYPES, mkfs } from "./tools/mkfs.js";
 
 /** driver_options entry asking for a filesystem on a blank device ("create_filesystem[=true]"). */
 export function wantsFilesystem(driverOptions: readonly string[]): boolean {
@@ -29,8 +28,8 @@ export async function checkBlockDevice(driver: string, device: string): Promise<
   try {
     isBlock = (await stat(device)).isBlockDevice();
   } catch (err) {
-    throw new AgentError(
-      Code.NotFound,
+    throw new NotFoundError(
+      "device",
       `storage driver "${driver}": source ${device} is not there: ${message(err)}`,
       {
         cause: err,
@@ -38,10 +37,7 @@ export async function checkBlockDevice(driver: string, device: string): Promise<
     );
   }
   if (!isBlock) {
-    throw new AgentError(
-      Code.InvalidArgument,
-      `storage driver "${driver}": source ${device} is not a block device`,
-    );
+    throw new InvalidInputError(`storage driver "${driver}": source ${device} is not a block device`);
   }
 }
 
@@ -53,8 +49,7 @@ async function ensureFilesystem(storage: StorageSpec, ctx: StorageContext, devic
   }
   const fstype = storage.fstype || "ext4";
   if (!isMkfsFstype(fstype)) {
-    throw new AgentError(
-      Code.Unimplemented,
+    throw new UnsupportedError(
       `storage driver "${storage.driver}": create_filesystem supports ${MKFS_FSTYPES.join(", ")}, not ${fstype}`,
     );
   }

@@ -2,8 +2,7 @@
 // options into flags and data, mount, apply fsGroup; and the matching cleanup.
 import { mkdir, open, rmdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError, RuntimeFailure } from "../core/domain-error.js";
 import { applyFsGroup } from "./fs-group.js";
 import type { StorageContext, StorageResult, StorageSpec } from "./handler.js";
 import { MS, parseMountOptions } from "./mount-options.js";
@@ -40,8 +39,7 @@ export async function mountStorage(
       await applyFsGroup(target, storage.fsGroup, (flags & MS.RDONLY) !== 0, ctx.log);
     } catch (err) {
       await unmountQuietly(ctx.mounter, target);
-      throw new AgentError(
-        Code.Internal,
+      throw new RuntimeFailure(
         `storage driver "${storage.driver}": applying fsGroup ${storage.fsGroup.groupId} to ${target} failed: ${message(err)}`,
         { cause: err },
       );
@@ -52,8 +50,7 @@ export async function mountStorage(
 
 export function checkMountPoint(storage: StorageSpec): void {
   if (!storage.mountPoint.startsWith("/")) {
-    throw new AgentError(
-      Code.InvalidArgument,
+    throw new InvalidInputError(
       `storage driver "${storage.driver}": mount_point ${JSON.stringify(storage.mountPoint)} must be an absolute path`,
     );
   }
@@ -77,7 +74,7 @@ export async function createMountPoint(source: string, target: string, flags: nu
       await mkdir(target, { recursive: true });
     }
   } catch (err) {
-    throw new AgentError(Code.Internal, `cannot create mount point ${target}: ${message(err)}`, {
+    throw new RuntimeFailure(`cannot create mount point ${target}: ${message(err)}`, {
       cause: err,
     });
   }
@@ -115,7 +112,7 @@ export function mountFailure(
   fstype: string,
   target: string,
   err: unknown,
-): AgentError {
+): RuntimeFailure {
   const code = (err as NodeJS.ErrnoException).code;
   const hint =
     code === "ENODEV"
@@ -125,8 +122,7 @@ export function mountFailure(
         : code === "ENOENT" || code === "ENOTBLK"
           ? "; the source does not exist or is not a block device"
           : "";
-  return new AgentError(
-    Code.Internal,
+  return new RuntimeFailure(
     `storage driver "${driver}": cannot mount ${source} (${fstype || "no fstype"}) on ${target}: ${message(err)}${hint}`,
     { cause: err },
   );

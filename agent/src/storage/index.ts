@@ -4,5 +4,4 @@ export { SANDBOX_OWNER, type StorageHandler, type StorageOwner, type StorageSpec
 export { StorageManager, type StorageManagerOptions } from "./manager.js";
 export { MS, parseMountOptions } from "./mount-options.js";
 export { kernelMounter, type MountCall, type Mounter } from "./mounter.js";
-export { createStorageServices, type StorageServices } from "./services.js";
 export type { Usage, VolumeStats } from "./volume.js";

@@ -1,11 +1,17 @@
-// Storages of the sandbox and its containers (agent-api.md §5.6): a driver registry plus reference
+// Storages of the sandbox and its containers: a driver registry plus reference
 // counts per mount point. Storages with the same mount point are set up once; each holder (the
 // sandbox or a container) is counted, and the storage is torn down when the last one releases it,
 // except for shared storages and emptyDir-like volumes, which stay until the sandbox goes.
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import {
+  type DomainError,
+  InvalidInputError,
+  RuntimeFailure,
+  toDomainError,
+  UnsupportedError,
+  withContext,
+} from "../core/domain-error.js";
 import type { DeviceManager } from "../devices/index.js";
 import { KeyedLock } from "../files/index.js";
 import { Logger } from "../log.js";
@@ -81,7 +87,7 @@ export class StorageManager {
     const paths: string[] = [];
     try {
       for (const storage of storages) {
-        if (signal?.aborted) throw AgentError.from(signal.reason);
+        if (signal?.aborted) throw toDomainError(signal.reason);
         const path = await this.addOne(storage, owner, signal);
         added.push(storage.mountPoint);
         if (path) paths.push(path);
@@ -106,12 +112,12 @@ export class StorageManager {
         try {
           await this.releaseOne(mountPoint, owner);
         } catch (err) {
-          failures.push(`${mountPoint}: ${AgentError.from(err).message}`);
+          failures.push(`${mountPoint}: ${toDomainError(err).message}`);
         }
       }
     }
     if (failures.length > 0) {
-      throw new AgentError(Code.Internal, `releasing storages of ${owner} failed: ${failures.join("; ")}`);
+      throw new RuntimeFailure(`releasing storages of ${owner} failed: ${failures.join("; ")}`);
     }
   }
 
@@ -143,8 +149,7 @@ export class StorageManager {
   async updateEphemeral(storages: readonly StorageSpec[]): Promise<void> {
     for (const storage of storages) {
       if (storage.driver !== "ephemeral") {
-        throw new AgentError(
-          Code.InvalidArgument,
+        throw new InvalidInputError(
           `UpdateEphemeralMounts only updates ephemeral storages; ${storage.mountPoint} uses driver ${JSON.stringify(storage.driver)}`,
         );
       }
@@ -255,28 +260,25 @@ export class StorageManager {
     });
   }
 
-  private unknownDriver(driver: string): AgentError {
+  private unknownDriver(driver: string): DomainError {
     const supported = this.drivers().join(", ");
     if ((UNSUPPORTED_DRIVERS as readonly string[]).includes(driver)) {
-      return new AgentError(
-        Code.Unimplemented,
+      return new UnsupportedError(
         `storage driver ${JSON.stringify(driver)} is not supported by this agent (it has: ${supported})`,
       );
     }
-    return new AgentError(
-      Code.InvalidArgument,
+    return new InvalidInputError(
       `unknown storage driver ${JSON.stringify(driver)}; this agent supports: ${supported}`,
     );
   }
 }
 
 /** Errors name the driver and what it was given, unless the driver already said so. */
-function describeFailure(storage: StorageSpec, err: unknown): AgentError {
-  const e = AgentError.from(err);
-  if (e.message.startsWith(`storage driver "${storage.driver}"`)) return e;
-  return new AgentError(
-    e.code,
-    `storage driver "${storage.driver}" (source ${JSON.stringify(storage.source)}, mount point ${storage.mountPoint}): ${e.message}`,
-    { cause: err },
+function describeFailure(storage: StorageSpec, err: unknown): DomainError {
+  const said = `storage driver "${storage.driver}"`;
+  return withContext(err, (message) =>
+    message.startsWith(said)
+      ? message
+      : `${said} (source ${JSON.stringify(storage.source)}, mount point ${storage.mountPoint}): ${message}`,
   );
 }

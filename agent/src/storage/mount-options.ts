@@ -1,8 +1,7 @@
 // fstab-style mount options split into mount(2) flags and the filesystem's data string, as
 // util-linux and upstream's parse_mount_options do. The MS_* values are the Linux ABI (the same
 // on every architecture); the native addon's constants are checked against them in the tests.
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import { InvalidInputError } from "../core/domain-error.js";
 
 export const MS = {
   RDONLY: 0x1,
@@ -122,10 +121,7 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
         continue;
       }
       if (option === "loop") {
-        throw new AgentError(
-          Code.InvalidArgument,
-          `mount option "loop" is not supported; pass a block device`,
-        );
+        throw new InvalidInputError(`mount option "loop" is not supported; pass a block device`);
       }
       const effect = FLAGS[option];
       if (!effect) data.push(option);
@@ -140,10 +136,7 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
   }
   const joined = data.join(",");
   if (joined.length > MAX_DATA) {
-    throw new AgentError(
-      Code.InvalidArgument,
-      `mount data is ${joined.length} bytes; the kernel takes at most ${MAX_DATA}`,
-    );
+    throw new InvalidInputError(`mount data is ${joined.length} bytes; the kernel takes at most ${MAX_DATA}`);
   }
   // MS_REC qualifies a bind in the first call and a propagation change in the second.
   const propagation = flags & PROPAGATION ? flags & (PROPAGATION | MS.REC) : 0;

@@ -1,20 +1,25 @@
-// GetVolumeStats and ResizeVolume (agent-api.md §5.7). Stats come from statfs(2) and use df's
+// GetVolumeStats and ResizeVolume. Stats come from statfs(2) and use df's
 // arithmetic (used = blocks - free, available = blocks available to unprivileged users); upstream
 // reports used = total - available, which counts ext4's reserved blocks as used. ResizeVolume is
 // UNIMPLEMENTED upstream; here it grows ext2/3/4 (resize2fs, online), XFS (xfs_growfs) and tmpfs
 // (remount with a new size) after the host has grown the disk.
 import { readFile, realpath, stat, statfs, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { Code } from "../core/code.js";
-import { AgentError } from "../core/error.js";
+import {
+  InvalidInputError,
+  NotFoundError,
+  PreconditionError,
+  RuntimeFailure,
+  UnsupportedError,
+} from "../core/domain-error.js";
 import type { Logger } from "../log.js";
-import { ensureOk } from "../util/tool.js";
+import { resize2fs } from "../tools/resize2fs.js";
+import { ensureOk } from "../tools/tool.js";
+import { xfsGrowfs } from "../tools/xfs-growfs.js";
 import { message } from "./common.js";
 import { flagsOfMountinfo, MS } from "./mount-options.js";
 import type { Mounter } from "./mounter.js";
 import { type MountEntry, mountAt } from "./mountinfo.js";
-import { resize2fs } from "./tools/resize2fs.js";
-import { xfsGrowfs } from "./tools/xfs-growfs.js";
 
 export interface Usage {
   total: bigint;
@@ -53,16 +58,12 @@ export async function resizeVolume(path: string, bytes: bigint, ctx: ResizeConte
   const mountPoint = await realpath(path);
   const mount = await mountAt(mountPoint);
   if (!mount) {
-    throw new AgentError(
-      Code.FailedPrecondition,
-      `ResizeVolume: ${path} is not a mount point; pass the volume's mount point`,
-    );
+    throw new PreconditionError(`ResizeVolume: ${path} is not a mount point; pass the volume's mount point`);
   }
   const current = await statfs(mountPoint, { bigint: true });
   const currentBytes = current.blocks * current.bsize;
   if (bytes !== 0n && bytes < currentBytes) {
-    throw new AgentError(
-      Code.InvalidArgument,
+    throw new InvalidInputError(
       `ResizeVolume: ${path} (${mount.fstype}) holds ${currentBytes} bytes; shrinking to ${bytes} is not supported`,
     );
   }
@@ -83,8 +84,7 @@ export async function resizeVolume(path: string, bytes: bigint, ctx: ResizeConte
     case "tmpfs":
       return resizeTmpfs(mount, bytes, ctx);
     default:
-      throw new AgentError(
-        Code.Unimplemented,
+      throw new UnsupportedError(
         `ResizeVolume: ${path} is ${mount.fstype}; this agent grows ext2/3/4, xfs and tmpfs volumes`,
       );
   }
@@ -96,8 +96,7 @@ const CAP_SYS_RESOURCE = 24;
 async function growExt(mount: MountEntry, bytes: bigint, ctx: ResizeContext): Promise<void> {
   await checkDeviceSize(mount, bytes, ctx);
   if (!(await hasCapability(CAP_SYS_RESOURCE))) {
-    throw new AgentError(
-      Code.FailedPrecondition,
+    throw new PreconditionError(
       `ResizeVolume: growing the mounted ${mount.fstype} filesystem on ${mount.source} needs CAP_SYS_RESOURCE, ` +
         "which the agent does not have; run it with that capability",
     );
@@ -121,8 +120,7 @@ async function growXfs(
 
 /** tmpfs: remount with size=, keeping the mount's flags (a remount resets those not passed). */
 async function resizeTmpfs(mount: MountEntry, bytes: bigint, ctx: ResizeContext): Promise<void> {
-  if (bytes === 0n)
-    throw new AgentError(Code.InvalidArgument, "ResizeVolume: a tmpfs needs an explicit size");
+  if (bytes === 0n) throw new InvalidInputError("ResizeVolume: a tmpfs needs an explicit size");
   const flags = MS.REMOUNT | flagsOfMountinfo(mount.options);
   try {
     await ctx.mounter.mount({
@@ -133,8 +131,7 @@ async function resizeTmpfs(mount: MountEntry, bytes: bigint, ctx: ResizeContext)
       data: `size=${bytes}`,
     });
   } catch (err) {
-    throw new AgentError(
-      Code.Internal,
+    throw new RuntimeFailure(
       `ResizeVolume: remounting ${mount.mountPoint} with size=${bytes}: ${message(err)}`,
       {
         cause: err,
@@ -149,8 +146,7 @@ async function checkDeviceSize(mount: MountEntry, bytes: bigint, ctx: ResizeCont
   try {
     name = basename(await realpath(mount.source));
   } catch (err) {
-    throw new AgentError(
-      Code.FailedPrecondition,
+    throw new PreconditionError(
       `ResizeVolume: device ${mount.source} of ${mount.mountPoint}: ${message(err)}`,
     );
   }
@@ -170,8 +166,7 @@ async function checkDeviceSize(mount: MountEntry, bytes: bigint, ctx: ResizeCont
     return;
   }
   if (bytes > deviceBytes) {
-    throw new AgentError(
-      Code.FailedPrecondition,
+    throw new PreconditionError(
       `ResizeVolume: ${mount.source} is ${deviceBytes} bytes, smaller than the requested ${bytes}; grow the disk on the host first`,
     );
   }
@@ -179,12 +174,13 @@ async function checkDeviceSize(mount: MountEntry, bytes: bigint, ctx: ResizeCont
 
 async function mustExist(path: string, rpc: string): Promise<void> {
   if (!path.startsWith("/"))
-    throw new AgentError(Code.InvalidArgument, `${rpc}: ${JSON.stringify(path)} is not an absolute path`);
+    throw new InvalidInputError(`${rpc}: ${JSON.stringify(path)} is not an absolute path`);
   try {
     await stat(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? Code.NotFound : Code.Internal;
-    throw new AgentError(code, `${rpc}: ${path}: ${message(err)}`, { cause: err });
+    throw (err as NodeJS.ErrnoException).code === "ENOENT"
+      ? new NotFoundError("path", `${rpc}: ${path}: ${message(err)}`, { cause: err })
+      : new RuntimeFailure(`${rpc}: ${path}: ${message(err)}`, { cause: err });
   }
 }
 

@@ -11,12 +11,6 @@ export enum FrameType {
   Data = 0x03,
 }
 
-export const FrameFlag = {
-  RemoteClosed: 0x01,
-  RemoteOpen: 0x02,
-  NoData: 0x04,
-} as const;
-
 export interface FrameHeader {
   length: number;
   streamId: number;

@@ -3,10 +3,7 @@
 // the container scenario, and time each phase. The e2e test and the CLI both call this.
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Health } from "../../../agent/gen/health_pb.js";
-import { parseAddress } from "../../../agent/src/transport/address.js";
-import { dial } from "../../../agent/src/transport/dial.js";
-import { serviceClient, TtrpcClient } from "../../../agent/src/ttrpc/client.js";
+import { dial, Health, parseAddress, serviceClient, TtrpcClient } from "../../../agent/src/client/index.js";
 import { BuildError } from "../util/errors.js";
 import type { Progress } from "../util/progress.js";
 import { makeBusyboxRootfs } from "./busybox.js";

@@ -2,9 +2,13 @@
 // order: Health.Check, CreateSandbox with the shared filesystem, a container that prints
 // where it runs (its output streamed to the terminal), WaitProcess, an exec into a second,
 // long-running container, RemoveContainer, DestroySandbox (which powers the guest off).
-import { AgentService } from "../../../agent/gen/agent_pb.js";
-import { Health } from "../../../agent/gen/health_pb.js";
-import { type ServiceClient, serviceClient, type TtrpcClient } from "../../../agent/src/ttrpc/client.js";
+import {
+  AgentService,
+  Health,
+  type ServiceClient,
+  serviceClient,
+  type TtrpcClient,
+} from "../../../agent/src/client/index.js";
 import { bootCheckSpec } from "./spec.js";
 
 /** Where the runtime puts the shared filesystem in the guest, and so the agent mounts it. */

@@ -1,8 +1,7 @@
 // An interactive shell in a container through the agent: a terminal process (ExecProcess with
 // Terminal), our terminal in raw mode piped through WriteStdin/ReadStdout, and window size
 // changes forwarded with TtyWinResize.
-import { AgentService } from "../../../agent/gen/agent_pb.js";
-import { serviceClient, type TtrpcClient } from "../../../agent/src/ttrpc/client.js";
+import { AgentService, serviceClient, type TtrpcClient } from "../../../agent/src/client/index.js";
 import { bootCheckSpec } from "./spec.js";
 
 export async function interactiveShell(

@@ -1,8 +1,7 @@
 // The OCI spec the boot check sends for its containers, as the Kata runtime would: a busybox
 // root filesystem on the shared directory, the usual namespaces, mounts and masks.
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { SpecSchema } from "../../../agent/gen/oci_pb.js";
-import { fromRuntimeSpec } from "../../../agent/src/containers/oci-spec.js";
+import { fromRuntimeSpec, type SpecSchema } from "../../../agent/src/client/index.js";
 
 const CAPS = [
   "CAP_CHOWN",

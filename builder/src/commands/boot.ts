@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { TtrpcClient } from "../../../agent/src/ttrpc/client.js";
+import type { TtrpcClient } from "../../../agent/src/client/index.js";
 import { ensureGuest } from "../boot/guest.js";
 import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
 import { interactiveShell } from "../boot/shell.js";

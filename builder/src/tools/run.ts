@@ -1,7 +1,8 @@
-// The one way the builder runs an external program: execa with reject:false, so every tool
-// module returns a typed result and its caller branches on exitCode / timedOut / isCanceled.
-// stderr is kept only to show the user when something failed.
-import { execa } from "execa";
+// The one way the builder runs an external program: the runner it shares with the agent
+// (agent/src/tools/run.ts: execa with reject:false), with the program found on the host first
+// (requireTool names the Debian package when it is missing), its output as text, and check() to
+// turn a failed run into a BuildError. Callers branch on exitCode / timedOut / isCanceled.
+import { runProgram, stdoutText } from "../../../agent/src/tools/run.js";
 import { BuildError } from "../util/errors.js";
 import { requireTool } from "../util/host-tools.js";
 
@@ -34,27 +35,23 @@ export async function runTool(
   options: RunOptions = {},
 ): Promise<ToolResult> {
   const file = requireTool(tool, purpose);
-  const result = await execa(file, args, {
-    reject: false,
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: true,
-    timeout: options.timeout,
-    cancelSignal: options.cancelSignal,
-    input: options.input,
-    stripFinalNewline: false,
+  const result = await runProgram(file, args, {
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+    ...(options.cancelSignal !== undefined ? { signal: options.cancelSignal } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
     maxBuffer: 256 * 1024 * 1024,
-    // A tool that is interrupted must not outlive the builder.
-    cleanup: true,
-    forceKillAfterDelay: 5000,
+    // A tool that is interrupted must not outlive the builder (SIGKILL 5 s after SIGTERM).
+    forceKillAfterMs: 5000,
   });
   return {
     command: [tool, ...args].join(" "),
     exitCode: result.exitCode,
     timedOut: result.timedOut,
     isCanceled: result.isCanceled,
-    stdout: typeof result.stdout === "string" ? result.stdout : "",
-    stderr: typeof result.stderr === "string" ? result.stderr : "",
+    stdout: stdoutText(result),
+    stderr: result.stderr,
     ok: result.exitCode === 0 && !result.timedOut && !result.isCanceled,
   };
 }

@@ -5,8 +5,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentService } from "../../../agent/gen/agent_pb.js";
-import { Code } from "../../../agent/src/core/code.js";
-import { AgentError } from "../../../agent/src/core/error.js";
+import { AgentError, Code } from "../../../agent/src/client/index.js";
 import { type RunningAgent, startAgent } from "../../helpers/agent.js";
 import { containerSpec } from "../../helpers/oci.js";
 

@@ -56,7 +56,7 @@ describe("kata-build initrd", () => {
       quiet,
     );
     const file = join(out, "initrd.zst");
-    // Issue 5's goal for the Debian guest (systemd flavour, the larger one).
+    // The size goal for the Debian guest (systemd flavour, the larger one): 60 MB at most.
     expect(statSync(file).size).toBeLessThanOrEqual(60_000_000);
     // The kernel allocates the window while unpacking: zstd -9's 4 MiB, no long mode.
     const info = execFileSync("zstd", ["-lv", file], { encoding: "utf8" });

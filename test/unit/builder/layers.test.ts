@@ -40,17 +40,6 @@ const AGENT_FACES: { prefix: string; layers: string[] }[] = [
   { prefix: "agent/src/tools/run.js", layers: ["tools"] },
 ];
 
-// TEMPORARY: the boot check still reaches into agent internals for its ttrpc client, dialer
-// and spec conversion. Remove this list once boot/ and commands/boot.ts import the agent's
-// client module (agent/src/client/) instead.
-const TEMPORARY_AGENT_IMPORTS: { from: string; target: string }[] = [
-  { from: "boot/", target: "agent/src/transport/address.js" },
-  { from: "boot/", target: "agent/src/transport/dial.js" },
-  { from: "boot/", target: "agent/src/ttrpc/client.js" },
-  { from: "boot/", target: "agent/src/containers/oci-spec.js" },
-  { from: "commands/boot.ts", target: "agent/src/ttrpc/client.js" },
-];
-
 /** One import: the importing file (relative to builder/src) and what it names. */
 interface Import {
   file: string;
@@ -103,8 +92,6 @@ function violation(i: Import): string | undefined {
   if (i.kind === "outside") {
     const face = AGENT_FACES.find((f) => i.target.startsWith(f.prefix));
     if (face?.layers.includes(from)) return undefined;
-    const temporary = TEMPORARY_AGENT_IMPORTS.some((t) => i.file.startsWith(t.from) && i.target === t.target);
-    if (temporary) return undefined;
     return `${where}: the builder reaches the agent only through ${AGENT_FACES.map((f) => f.prefix).join(", ")}`;
   }
   const to = layerOf(i.target);

@@ -1,8 +1,7 @@
 // virtio-blk on virtio-mmio (Firecracker and other machines without PCI): the runtime sends the
 // /dev name the disk will get ("/dev/vdb"); wait for the kernel to register it.
 import { basename } from "node:path";
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
+import { InvalidInputError, RuntimeFailure } from "../../core/domain-error.js";
 import type { DeviceContext, DeviceSpec } from "../context.js";
 import { type BlockDevice, blockDeviceNamed } from "../sysfs.js";
 import { waitFor } from "../wait.js";
@@ -20,10 +19,7 @@ export async function findNamedBlock(
   kind: string,
 ): Promise<BlockDevice> {
   if (!devPath.startsWith("/dev/") || devPath.length <= "/dev/".length) {
-    throw new AgentError(
-      Code.InvalidArgument,
-      `${kind} path ${JSON.stringify(devPath)} must start with /dev/`,
-    );
+    throw new InvalidInputError(`${kind} path ${JSON.stringify(devPath)} must start with /dev/`);
   }
   const name = devPath.slice("/dev/".length);
   const dev = await waitFor(() => blockDeviceNamed(ctx.roots, name), {
@@ -33,7 +29,7 @@ export async function findNamedBlock(
     intervalMs: ctx.pollMs,
   });
   if (dev.name !== name && basename(dev.path) !== name) {
-    throw new AgentError(Code.Internal, `expected ${devPath} but the kernel named the device ${dev.name}`);
+    throw new RuntimeFailure(`expected ${devPath} but the kernel named the device ${dev.name}`);
   }
   return dev;
 }

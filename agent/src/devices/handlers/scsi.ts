@@ -1,8 +1,7 @@
 // virtio-scsi: the runtime names a LUN by "<target>:<lun>" on channel 0. The guest registers it as
 // /sys/bus/scsi/devices/<host>:0:<target>:<lun>/block/<name>; a host scan makes it appear.
 import { join } from "node:path";
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
+import { InvalidInputError } from "../../core/domain-error.js";
 import type { DeviceContext, DeviceSpec } from "../context.js";
 import { type BlockDevice, listMatching, readBlockDir } from "../sysfs.js";
 import { waitFor } from "../wait.js";
@@ -17,8 +16,7 @@ export async function resolve(device: DeviceSpec, ctx: DeviceContext): Promise<B
 export function parseScsiAddress(address: string): { target: number; lun: number } {
   const m = /^(\d+):(\d+)$/.exec(address);
   if (!m) {
-    throw new AgentError(
-      Code.InvalidArgument,
+    throw new InvalidInputError(
       `invalid SCSI address ${JSON.stringify(address)}: expected "<target>:<lun>", e.g. "0:0"`,
     );
   }

@@ -5,7 +5,7 @@
 // pressure rises above compact_psi_percent_limit or after compact_sec_max seconds.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type CompactionRun, compactMemory } from "./compact-memory.js";
+import { type CompactionRun, compactMemory } from "../../tools/compact-memory.js";
 import type { CompactConfig } from "./config.js";
 import { PsiWindow } from "./psi.js";
 

@@ -1,7 +1,6 @@
 // The mem-agent's two configurations, with upstream's defaults and field names, and how the
 // agent.mem_agent_* boot parameters and the MemAgent*Set RPCs update them.
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
+import { InvalidInputError } from "../../core/domain-error.js";
 
 export interface MemcgConfig {
   disabled: boolean;
@@ -150,5 +149,5 @@ function snake(field: string): string {
 }
 
 function fail(message: string): never {
-  throw new AgentError(Code.InvalidArgument, message);
+  throw new InvalidInputError(message);
 }

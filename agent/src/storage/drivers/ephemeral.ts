@@ -5,8 +5,12 @@
 // The volume lives as long as the sandbox, so a restarted container finds its data.
 import { chmod, chown, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
+import {
+  InvalidInputError,
+  PreconditionError,
+  ResourceExhaustedError,
+  RuntimeFailure,
+} from "../../core/domain-error.js";
 import { message, mountStorage } from "../common.js";
 import type { StorageContext, StorageResult, StorageSpec } from "../handler.js";
 import { optionValues, withoutOptions } from "../mount-options.js";
@@ -27,8 +31,7 @@ export async function add(storage: StorageSpec, ctx: StorageContext): Promise<St
       await chmod(storage.mountPoint, ((await stat(storage.mountPoint)).mode & 0o7777) | SETGID);
     } catch (err) {
       await result.cleanup();
-      throw new AgentError(
-        Code.Internal,
+      throw new RuntimeFailure(
         `storage driver "ephemeral": fsgid ${fsgid} on ${storage.mountPoint}: ${message(err)}`,
       );
     }
@@ -40,10 +43,7 @@ export function parseFsgid(storage: Pick<StorageSpec, "options" | "driver">): nu
   const raw = optionValues(storage.options).get("fsgid");
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) {
-    throw new AgentError(
-      Code.InvalidArgument,
-      `storage driver "${storage.driver}": fsgid=${raw} is not a group id`,
-    );
+    throw new InvalidInputError(`storage driver "${storage.driver}": fsgid=${raw} is not a group id`);
   }
   return Number(raw);
 }
@@ -65,8 +65,7 @@ export async function allocateHugepages(
   const pagesize = parseBytes(values.get("pagesize") ?? "");
   const size = parseBytes(values.get("size") ?? "");
   if (!pagesize || size === undefined) {
-    throw new AgentError(
-      Code.InvalidArgument,
+    throw new InvalidInputError(
       `storage driver "ephemeral": hugetlbfs needs pagesize= and size= options in bytes, got ${JSON.stringify(options)}`,
     );
   }
@@ -83,8 +82,7 @@ export async function allocateHugepages(
   try {
     current = Number((await readFile(file, "utf8")).trim());
   } catch (err) {
-    throw new AgentError(
-      Code.FailedPrecondition,
+    throw new PreconditionError(
       `storage driver "ephemeral": the guest kernel offers no ${pagesize}-byte huge pages (${file}: ${message(err)})`,
     );
   }
@@ -93,8 +91,7 @@ export async function allocateHugepages(
   await writeFile(file, String(target));
   const got = Number((await readFile(file, "utf8")).trim());
   if (got < target) {
-    throw new AgentError(
-      Code.ResourceExhausted,
+    throw new ResourceExhaustedError(
       `storage driver "ephemeral": asked the kernel for ${target} huge pages of ${pagesize} bytes (${wanted} for this volume) but it allocated ${got}`,
     );
   }

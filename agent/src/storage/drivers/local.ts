@@ -1,8 +1,7 @@
 // local: a plain directory (emptyDir on the guest's disk), nothing mounted. "mode=<octal>" sets
 // its permissions; "fsgid=<gid>" its group plus the setgid bit. Kept for the sandbox's lifetime.
 import { chmod, chown, mkdir, stat } from "node:fs/promises";
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
+import { InvalidInputError, RuntimeFailure } from "../../core/domain-error.js";
 import { checkMountPoint, message } from "../common.js";
 import type { StorageContext, StorageResult, StorageSpec } from "../handler.js";
 import { optionValues } from "../mount-options.js";
@@ -17,10 +16,7 @@ export async function add(storage: StorageSpec, ctx: StorageContext): Promise<St
   const fsgid = parseFsgid(storage);
   const rawMode = optionValues(storage.options).get("mode");
   if (rawMode !== undefined && !/^[0-7]{1,4}$/.test(rawMode)) {
-    throw new AgentError(
-      Code.InvalidArgument,
-      `storage driver "local": mode=${rawMode} is not an octal mode`,
-    );
+    throw new InvalidInputError(`storage driver "local": mode=${rawMode} is not an octal mode`);
   }
   const dir = storage.mountPoint;
   try {
@@ -31,7 +27,7 @@ export async function add(storage: StorageSpec, ctx: StorageContext): Promise<St
       await chmod(dir, fsgid !== undefined ? base | SETGID : base);
     }
   } catch (err) {
-    throw new AgentError(Code.Internal, `storage driver "local": preparing ${dir} failed: ${message(err)}`, {
+    throw new RuntimeFailure(`storage driver "local": preparing ${dir} failed: ${message(err)}`, {
       cause: err,
     });
   }

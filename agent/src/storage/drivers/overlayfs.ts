@@ -4,8 +4,7 @@
 // (upper and work on another storage). The agent's own options never reach the kernel.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
+import { InvalidInputError, RuntimeFailure } from "../../core/domain-error.js";
 import { message, mountStorage } from "../common.js";
 import { SANDBOX_OWNER, type StorageContext, type StorageResult, type StorageSpec } from "../handler.js";
 import { withoutOptions } from "../mount-options.js";
@@ -24,8 +23,7 @@ export async function overlayOptions(
     const [key, dir] = [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)];
     if (key !== CREATE_DIRECTORY) continue;
     if (!dir.startsWith("/")) {
-      throw new AgentError(
-        Code.InvalidArgument,
+      throw new InvalidInputError(
         `storage driver "overlayfs": ${CREATE_DIRECTORY} needs an absolute path, got ${JSON.stringify(dir)}`,
       );
     }
@@ -33,8 +31,7 @@ export async function overlayOptions(
   }
   if (storage.options.includes(OVERLAY_RW)) {
     if (ctx.owner === SANDBOX_OWNER) {
-      throw new AgentError(
-        Code.InvalidArgument,
+      throw new InvalidInputError(
         `storage driver "overlayfs": ${OVERLAY_RW} needs a container (it is per container)`,
       );
     }
@@ -57,7 +54,7 @@ async function mkdirOrFail(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new AgentError(Code.Internal, `storage driver "overlayfs": cannot create ${dir}: ${message(err)}`, {
+    throw new RuntimeFailure(`storage driver "overlayfs": cannot create ${dir}: ${message(err)}`, {
       cause: err,
     });
   }

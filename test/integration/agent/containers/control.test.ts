@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import type { RunningAgent } from "../../../helpers/agent.js";
 import { startAgent } from "../../../helpers/agent.js";
 import { containerSpec, ociRuntimes } from "../../../helpers/oci.js";

@@ -1,5 +1,5 @@
 // Small helpers shared by the container tests.
-import { AgentError } from "../../../../agent/src/core/error.js";
+import { AgentError } from "../../../../agent/src/client/index.js";
 import type { RunningAgent } from "../../../helpers/agent.js";
 
 /** Reads a stream to EOF the way the Kata runtime does (32 KiB ReadStdout/ReadStderr calls). */

@@ -1,7 +1,7 @@
 // The container lifecycle through the real agent, with real runc and real crun.
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import type { RunningAgent } from "../../../helpers/agent.js";
 import { startAgent } from "../../../helpers/agent.js";
 import { containerSpec, ociRuntimes } from "../../../helpers/oci.js";

@@ -1,4 +1,4 @@
-// One pod driven exactly as the Kata Go runtime drives it (agent-api.md §4.3-4.8), by an independent
+// One pod driven exactly as the Kata Go runtime drives it (virtcontainers' kata_agent.go), by an independent
 // client: containerd's Go ttrpc with gogo messages (test/peers/go, `kata-ttrpc-client pod`), over a
 // single connection on which the reads, the waiter, the OOM watcher and the health monitor overlap.
 import { execFileSync } from "node:child_process";

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import { startAgent } from "../../../helpers/agent.js";
 import { containerSpec } from "../../../helpers/oci.js";
 import { rpcError } from "./helpers.js";

@@ -20,7 +20,7 @@ import {
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CopyFileRequest } from "../../../../agent/gen/agent_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import { tempName } from "../../../../agent/src/files/file-service.js";
 import { type RunningAgent, startAgent } from "../../../helpers/agent.js";
 

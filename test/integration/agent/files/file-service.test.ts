@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import { FileService } from "../../../../agent/src/files/index.js";
 import { native } from "../../../../agent/src/native/index.js";
 
@@ -37,7 +36,7 @@ describe("FileService", () => {
     await expect(
       files.copyFile(request(join(root, "c", "big"), 4 * 1024 * 1024, 0, Buffer.alloc(1))),
     ).rejects.toMatchObject({
-      code: Code.ResourceExhausted,
+      kind: "resource-exhausted",
       message: expect.stringMatching(/has \d+ bytes free; a 4194304-byte file does not fit/),
     });
     expect(readdirSync(join(root, "c"))).toEqual([]);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import { agentBundle, ctlBundle, type RunningAgent, startAgent } from "../../../helpers/agent.js";
 import { buildGoPeers, buildPythonPeer, runGoClient, runPythonClient } from "../../../helpers/peers.js";
 

@@ -6,8 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
-import type { AgentError } from "../../../../agent/src/core/error.js";
+import { type AgentError, Code } from "../../../../agent/src/client/index.js";
 import pkg from "../../../../package.json" with { type: "json" };
 import { type RunningAgent, startAgent } from "../../../helpers/agent.js";
 import { parsePrometheus, sampleValue } from "./prometheus.js";

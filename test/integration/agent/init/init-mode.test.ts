@@ -6,11 +6,14 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { AgentService } from "../../../../agent/gen/agent_pb.js";
-import { Health } from "../../../../agent/gen/health_pb.js";
-import { parseAddress } from "../../../../agent/src/transport/address.js";
-import { dial } from "../../../../agent/src/transport/dial.js";
-import { serviceClient, TtrpcClient } from "../../../../agent/src/ttrpc/client.js";
+import {
+  AgentService,
+  dial,
+  Health,
+  parseAddress,
+  serviceClient,
+  TtrpcClient,
+} from "../../../../agent/src/client/index.js";
 import { agentBundle, repoRoot } from "../../../helpers/agent.js";
 
 /**

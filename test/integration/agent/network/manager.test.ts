@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterfaceSchema } from "../../../../agent/gen/types_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { NetworkManager } from "../../../../agent/src/network/index.js";
 import { addVeth, createNetns, linkByMac, type Netns } from "./netns.js";
@@ -111,7 +110,7 @@ describe("updateInterface", () => {
 describe("cancellation", () => {
   it("answers CANCELLED when the call has gone away", async () => {
     await expect(manager.listInterfaces({ signal: AbortSignal.abort() })).rejects.toMatchObject({
-      code: Code.Cancelled,
+      kind: "cancelled",
     });
   });
 });

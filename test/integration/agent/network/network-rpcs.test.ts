@@ -4,8 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Interface, InterfaceSchema, IPFamily } from "../../../../agent/gen/types_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
-import type { AgentError } from "../../../../agent/src/core/error.js";
+import { type AgentError, Code } from "../../../../agent/src/client/index.js";
 import { type RunningAgent, startAgent } from "../../../helpers/agent.js";
 import { addVeth, createNetns, type JsonLink, linkByMac, type Netns } from "./netns.js";
 

@@ -8,8 +8,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VersionWithFeaturesSchema } from "../../../../agent/gen/ext/features_pb.js";
 import { VersionCheckResponseSchema } from "../../../../agent/gen/health_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
-import type { AgentError } from "../../../../agent/src/core/error.js";
+import { type AgentError, Code } from "../../../../agent/src/client/index.js";
 import { type RunningAgent, startAgent } from "../../../helpers/agent.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-policy-it-"));

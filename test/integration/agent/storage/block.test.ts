@@ -17,11 +17,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FSGroupChangePolicy } from "../../../../agent/gen/types_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { StorageManager, type StorageSpec } from "../../../../agent/src/storage/index.js";
-import { resize2fs } from "../../../../agent/src/storage/tools/resize2fs.js";
 import { hasCapability } from "../../../../agent/src/storage/volume.js";
+import { resize2fs } from "../../../../agent/src/tools/resize2fs.js";
 import { storageSpec } from "../../../helpers/storage.js";
 import { df, Kernel, mountAt } from "./kernel.js";
 
@@ -130,7 +129,7 @@ describe("blk and mmioblk on a loop device", () => {
       expect(mountAt(join(runDir, "by-scsi"))?.fstype).toBe("ext4");
       await hotplug.release("c1");
       await expect(hotplug.add([blk("02/07", join(runDir, "late"))], "c1")).rejects.toMatchObject({
-        code: Code.DeadlineExceeded,
+        kind: "timed-out",
         message: expect.stringMatching(
           /^storage driver "blk" \(source "02\/07", mount point .*\/late\): timed out after 500ms waiting for the virtio-blk disk at PCI path 02\/07/,
         ),
@@ -185,7 +184,7 @@ describe("blk and mmioblk on a loop device", () => {
   it("names the driver and source when the mount fails, and refuses a non-block source", async () => {
     const loop = kernel.loop("garbage", 8);
     await expect(manager.add([blk(loop.device, join(runDir, "bad"))], "c1")).rejects.toMatchObject({
-      code: Code.Internal,
+      kind: "runtime-failure",
       message: expect.stringMatching(
         new RegExp(
           `^storage driver "blk": cannot mount ${loop.device} \\(ext4\\) on .*/bad: mount: EINVAL .*no valid filesystem`,
@@ -193,7 +192,7 @@ describe("blk and mmioblk on a loop device", () => {
       ),
     });
     await expect(manager.add([blk("/dev/null", join(runDir, "null"))], "c1")).rejects.toMatchObject({
-      code: Code.InvalidArgument,
+      kind: "invalid-input",
       message: 'storage driver "blk": source /dev/null is not a block device',
     });
   });
@@ -211,7 +210,7 @@ describe("volume statistics and resizing", () => {
     expect([stats.bytes.total, stats.bytes.used, stats.bytes.available]).toEqual([size, used, avail]);
     const [itotal, iused, iavail] = df(mountPoint, "inodes");
     expect([stats.inodes.total, stats.inodes.used, stats.inodes.available]).toEqual([itotal, iused, iavail]);
-    await expect(manager.volumeStats(join(runDir, "missing"))).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(manager.volumeStats(join(runDir, "missing"))).rejects.toMatchObject({ kind: "not-found" });
   });
 
   it("grows a mounted ext4 volume after its disk grew, or names the capability the kernel wants", async () => {
@@ -222,11 +221,11 @@ describe("volume statistics and resizing", () => {
     const before = await statfs(mountPoint, { bigint: true });
     kernel.grow(loop, 128);
     await expect(manager.resizeVolume(mountPoint, 256n * MiB)).rejects.toMatchObject({
-      code: Code.FailedPrecondition,
+      kind: "precondition",
       message: expect.stringContaining("grow the disk on the host first"),
     });
     await expect(manager.resizeVolume(mountPoint, 32n * MiB)).rejects.toMatchObject({
-      code: Code.InvalidArgument,
+      kind: "invalid-input",
       message: expect.stringContaining("shrinking"),
     });
     // The kernel reserves online ext4 resizing to CAP_SYS_RESOURCE (the guest agent has it; this
@@ -238,7 +237,7 @@ describe("volume statistics and resizing", () => {
       expect(after.blocks * after.bsize).toBeGreaterThan(before.blocks * before.bsize + 60n * MiB);
     } else {
       await expect(manager.resizeVolume(mountPoint, 128n * MiB)).rejects.toMatchObject({
-        code: Code.FailedPrecondition,
+        kind: "precondition",
         message: `ResizeVolume: growing the mounted ext4 filesystem on ${loop.device} needs CAP_SYS_RESOURCE, which the agent does not have; run it with that capability`,
       });
       expect(ext4Bytes(loop.device)).toBe(64n * MiB);
@@ -273,11 +272,11 @@ describe("volume statistics and resizing", () => {
 
   it("refuses paths that are not volumes it can grow", async () => {
     await expect(manager.resizeVolume(runDir, 64n * MiB)).rejects.toMatchObject({
-      code: Code.FailedPrecondition,
+      kind: "precondition",
       message: expect.stringContaining("is not a mount point"),
     });
     await expect(manager.resizeVolume(join(runDir, "nope"), 1n)).rejects.toMatchObject({
-      code: Code.NotFound,
+      kind: "not-found",
     });
   });
 });

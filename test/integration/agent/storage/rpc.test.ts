@@ -9,7 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VolumeUsage_Unit } from "../../../../agent/gen/csi_pb.js";
 import { AgentFeaturesSchema } from "../../../../agent/gen/ext/features_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import { native } from "../../../../agent/src/native/index.js";
 import { FEATURES_FIELD } from "../../../../agent/src/rpc/health.js";
 import { type RunningAgent, startAgent } from "../../../helpers/agent.js";

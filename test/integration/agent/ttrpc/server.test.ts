@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentService } from "../../../../agent/gen/agent_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../../agent/gen/health_pb.js";
 import { RequestSchema, ResponseSchema } from "../../../../agent/gen/ttrpc/ttrpc_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
+import { Code } from "../../../../agent/src/client/index.js";
 import { Router } from "../../../../agent/src/core/router.js";
 import { Logger } from "../../../../agent/src/log.js";
 import {

@@ -5,8 +5,9 @@ import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { SpecSchema } from "../../../../agent/gen/oci_pb.js";
+import { fromRuntimeSpec } from "../../../../agent/src/client/index.js";
 import { cgroupsPathFor, setNamespaces } from "../../../../agent/src/containers/namespaces.js";
-import { fromRuntimeSpec, toRuntimeSpec } from "../../../../agent/src/containers/oci-spec.js";
+import { toRuntimeSpec } from "../../../../agent/src/containers/oci-spec.js";
 import { type RuntimeSpec, stringifyExact } from "../../../../agent/src/containers/runtime-spec.js";
 
 /** A config.json using every field Kata's protobuf Spec carries. */

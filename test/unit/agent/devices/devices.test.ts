@@ -6,7 +6,6 @@ import { dirname, join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, describe, expect, it } from "vitest";
 import { SpecSchema } from "../../../../agent/gen/oci_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
 import { DeviceManager, type DeviceSpec, parsePciPath } from "../../../../agent/src/devices/index.js";
 import { Logger } from "../../../../agent/src/log.js";
 
@@ -81,7 +80,7 @@ describe("PCI paths", () => {
     // "02/00/01" is a nested path on pci0000:00, not a root complex.
     expect(parsePciPath("02/00/01").rootComplex).toBe("00");
     for (const bad of ["", "20", "00.8", "xy", "02//00", "02/"]) {
-      expect(() => parsePciPath(bad), bad).toThrow(expect.objectContaining({ code: Code.InvalidArgument }));
+      expect(() => parsePciPath(bad), bad).toThrow(expect.objectContaining({ kind: "invalid-input" }));
     }
   });
 });
@@ -125,7 +124,7 @@ describe("virtio-blk on PCI", () => {
       .manager(300)
       .virtioBlkPci("02/05")
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: Code.DeadlineExceeded });
+    expect(error).toMatchObject({ kind: "timed-out" });
     const message = (error as Error).message;
     expect(message).toContain(
       "timed out after 300ms waiting for the virtio-blk disk at PCI path 02/05 on root bus pci0000:00",
@@ -155,7 +154,7 @@ describe("virtio-blk on PCI", () => {
       .virtioBlkPci("02/00", AbortSignal.timeout(50))
       .catch((e: unknown) => e);
     expect(error).toMatchObject({
-      code: Code.DeadlineExceeded,
+      kind: "timed-out",
       message: expect.stringMatching(/^stopped waiting for the virtio-blk disk at PCI path 02\/00/),
     });
   });
@@ -174,7 +173,7 @@ describe("SCSI", () => {
 
   it("refuses a malformed address and times out naming the address", async () => {
     const f = fakeTree();
-    await expect(f.manager().scsiDisk("0:0:1")).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(f.manager().scsiDisk("0:0:1")).rejects.toMatchObject({ kind: "invalid-input" });
     const message = await f
       .manager(60)
       .scsiDisk("0:1")
@@ -249,16 +248,16 @@ describe("resolveDevices", () => {
     const m = fakeTree().manager(50);
     const s = spec();
     await expect(m.resolveDevices([device({ type: "vfio-pci", id: "02/00" })], s)).rejects.toMatchObject({
-      code: Code.Unimplemented,
+      kind: "unsupported",
       message: expect.stringContaining(
         "device type vfio-pci is not supported by this agent (it handles: blk, mmioblk, nvdimm, scsi)",
       ),
     });
     await expect(m.resolveDevices([device({ type: "floppy", id: "x" })], s)).rejects.toMatchObject({
-      code: Code.InvalidArgument,
+      kind: "invalid-input",
     });
     await expect(m.resolveDevices([device({ containerPath: "", id: "02/00" })], s)).rejects.toMatchObject({
-      code: Code.InvalidArgument,
+      kind: "invalid-input",
     });
     await expect(m.resolveDevices([device({ type: "mmioblk", vmPath: "vdb" })], s)).rejects.toThrow(
       /must start with \/dev\//,
@@ -275,6 +274,6 @@ describe("resolveDevices", () => {
           [device({ type: "mmioblk", vmPath: "/dev/vdd", containerPath: "/dev/missing" })],
           spec(),
         ),
-    ).rejects.toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("/dev/missing") });
+    ).rejects.toMatchObject({ kind: "invalid-input", message: expect.stringContaining("/dev/missing") });
   });
 });

@@ -5,7 +5,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 
 let sysfs: string;
@@ -62,7 +61,7 @@ describe("DeviceManager.pciNic", () => {
       .pciNic("02/00")
       .catch((e: unknown) => e);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(err).toMatchObject({ code: Code.DeadlineExceeded });
+    expect(err).toMatchObject({ kind: "timed-out" });
     expect((err as Error).message).toMatch(
       /network device at PCI path 02\/00 \(looked for .*class\/net\/\* linked under .*0000:01:00\.0\).*rescanned the PCI bus.*agent\.hotplug_timeout/s,
     );
@@ -73,7 +72,7 @@ describe("DeviceManager.pciNic", () => {
     const err = await devices(100, false)
       .pciNic("02/00")
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: Code.DeadlineExceeded });
+    expect(err).toMatchObject({ kind: "timed-out" });
     expect(() => readFileSync(join(sysfs, "bus/pci/rescan"))).toThrow(/ENOENT/);
   });
 
@@ -85,13 +84,13 @@ describe("DeviceManager.pciNic", () => {
       .pciNic("02/00", controller.signal)
       .catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(err).toMatchObject({ code: Code.Cancelled });
+    expect(err).toMatchObject({ kind: "cancelled" });
   });
 
   it.each(["", "02/", "/02", "20", "02/00/zz", "02.8", "../02", "02//00", "0x02"])(
     "refuses the PCI path %j",
     async (text) => {
-      await expect(devices(100).pciNic(text)).rejects.toMatchObject({ code: Code.InvalidArgument });
+      await expect(devices(100).pciNic(text)).rejects.toMatchObject({ kind: "invalid-input" });
     },
   );
 });

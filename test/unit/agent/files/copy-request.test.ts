@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import { type CopyFileInput, planCopy } from "../../../../agent/src/files/copy-request.js";
 
 const ROOT = "/run/kata-containers/shared/containers";
@@ -20,7 +19,7 @@ function req(fields: Partial<CopyFileInput>): CopyFileInput {
 
 const refused = (fields: Partial<CopyFileInput>, text: string | RegExp) =>
   expect(() => planCopy(req(fields), ROOT)).toThrow(
-    expect.objectContaining({ code: Code.InvalidArgument, message: expect.stringMatching(text) }),
+    expect.objectContaining({ kind: "invalid-input", message: expect.stringMatching(text) }),
   );
 
 describe("planCopy", () => {

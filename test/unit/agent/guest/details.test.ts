@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import {
   describeAgent,
   memBlockSizeBytes,
@@ -31,7 +30,7 @@ describe("memBlockSizeBytes", () => {
     expect(await memBlockSizeBytes(tree.root)).toBe(0x8000000n);
     tree.write({ "devices/system/memory/block_size_bytes": "lots\n" });
     await expect(memBlockSizeBytes(tree.root)).rejects.toMatchObject({
-      code: Code.Internal,
+      kind: "runtime-failure",
       message: expect.stringContaining('block_size_bytes holds "lots", not a hex number'),
     });
   });

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import {
   onlineCpuCount,
   onlineCpus,
@@ -77,7 +76,7 @@ describe("onlineCpus", () => {
     runFakeKernel(tree);
     const started = Date.now();
     await expect(onlineCpus(tree.root, 4, { rounds: 5, intervalMs: 20 })).rejects.toMatchObject({
-      code: Code.Internal,
+      kind: "runtime-failure",
       message: expect.stringMatching(
         /only 1 of the 4 CPUs .* after 5 rounds 20 ms apart: no offline CPU is left/,
       ),
@@ -127,7 +126,7 @@ describe("probeMemory", () => {
     tree = fakeTree();
     tree.write({ "devices/system/memory": null });
     await expect(probeMemory(tree.root, [0x1000n])).rejects.toMatchObject({
-      code: Code.Internal,
+      kind: "runtime-failure",
       message: expect.stringMatching(/memory\/probe does not exist.*CONFIG_ARCH_MEMORY_PROBE/),
     });
   });

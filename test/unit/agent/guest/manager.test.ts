@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { GuestManager, type GuestManagerOptions } from "../../../../agent/src/guest/manager.js";
 import type { GuestSystem } from "../../../../agent/src/guest/system.js";
@@ -86,32 +85,30 @@ describe("GuestManager", () => {
     const m = make({ system });
     expect(() => m.addSwapPath("/swapfile")).toThrow(
       expect.objectContaining({
-        code: Code.Internal,
+        kind: "runtime-failure",
         message:
           "swapon /swapfile: EINVAL (fake); it is not a swap area: run mkswap on it first (swap files must have no holes)",
       }),
     );
   });
 
-  it("maps a refused time to INVALID_ARGUMENT and a missing privilege to PERMISSION_DENIED", () => {
+  it("takes a refused time as invalid input and a missing privilege as denied", () => {
     const bad = make({ system: fakeSystem({ settimeofday: "EINVAL" }).system });
-    expect(() => bad.setDateTime(1, 2_000_000)).toThrow(
-      expect.objectContaining({ code: Code.InvalidArgument }),
-    );
+    expect(() => bad.setDateTime(1, 2_000_000)).toThrow(expect.objectContaining({ kind: "invalid-input" }));
     const unprivileged = make({ system: fakeSystem({ settimeofday: "EPERM" }).system });
     expect(() => unprivileged.setDateTime(1, 0)).toThrow(
       expect.objectContaining({
-        code: Code.PermissionDenied,
+        kind: "denied",
         message: expect.stringContaining("CAP_SYS_TIME"),
       }),
     );
   });
 
-  it('answers upstream\'s INTERNAL "mem-agent is disabled" without a mem-agent', () => {
+  it('says "mem-agent is disabled" without a mem-agent', () => {
     const m = make({ system: fakeSystem().system });
     expect(() => m.setMemcg({ swap: true })).toThrow(
       expect.objectContaining({
-        code: Code.Internal,
+        kind: "unavailable",
         message: expect.stringMatching(/^mem-agent is disabled/),
       }),
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { IPFamily } from "../../../../agent/gen/types_pb.js";
 import { routeFlagBits, toRoute } from "../../../../agent/src/network/routes.js";
-import type { IpRoute } from "../../../../agent/src/network/tools/ip-json.js";
+import type { IpRoute } from "../../../../agent/src/tools/ip-json.js";
 
 const base: IpRoute = {
   family: 4,

@@ -7,7 +7,6 @@ import {
   IPFamily,
   RouteSchema,
 } from "../../../../agent/gen/types_pb.js";
-import { Code } from "../../../../agent/src/core/code.js";
 import {
   checkInterface,
   checkIp,
@@ -21,12 +20,12 @@ import {
   NUD_PERMANENT,
 } from "../../../../agent/src/network/validate.js";
 
-/** Expects `fn` to throw INVALID_ARGUMENT whose message starts with `field`. */
+/** Expects `fn` to throw invalid input whose message starts with `field`. */
 function refuses(fn: () => unknown, field: string) {
   try {
     fn();
   } catch (err) {
-    expect(err).toMatchObject({ code: Code.InvalidArgument });
+    expect(err).toMatchObject({ kind: "invalid-input" });
     expect((err as Error).message.startsWith(`${field}: `)).toBe(true);
     return;
   }

@@ -4,7 +4,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import { DeviceManager } from "../../../../agent/src/devices/index.js";
 import { Logger } from "../../../../agent/src/log.js";
 import { allocateHugepages } from "../../../../agent/src/storage/drivers/ephemeral.js";
@@ -112,7 +111,7 @@ describe("shared filesystem drivers", () => {
     await expect(
       manager.add([storageSpec({ driver: "9p", source: "kataShared", fstype: "9p", mountPoint })], "sandbox"),
     ).rejects.toMatchObject({
-      code: Code.Internal,
+      kind: "runtime-failure",
       message: expect.stringMatching(
         /^storage driver "9p": cannot mount kataShared \(9p\) on .*ENODEV.*no 9p filesystem/,
       ),
@@ -176,17 +175,17 @@ describe("registry and reference counts", () => {
     ]);
   });
 
-  it("refuses unknown drivers by name, and upstream-only ones as UNIMPLEMENTED", async () => {
+  it("refuses unknown drivers by name, and upstream-only ones as unsupported", async () => {
     await expect(manager.add([storageSpec({ driver: "nfs", mountPoint: "/x" })], "c1")).rejects.toMatchObject(
       {
-        code: Code.InvalidArgument,
+        kind: "invalid-input",
         message: expect.stringContaining('unknown storage driver "nfs"; this agent supports: 9p, blk'),
       },
     );
     await expect(
       manager.add([storageSpec({ driver: "image_guest_pull", mountPoint: "/x" })], "c1"),
     ).rejects.toMatchObject({
-      code: Code.Unimplemented,
+      kind: "unsupported",
     });
   });
 
@@ -255,7 +254,7 @@ describe("registry and reference counts", () => {
     await expect(
       manager.updateEphemeral([storageSpec({ driver: "local", mountPoint, options: ["size=1"] })]),
     ).rejects.toMatchObject({
-      code: Code.InvalidArgument,
+      kind: "invalid-input",
       message: expect.stringContaining("only updates ephemeral"),
     });
   });
@@ -279,11 +278,11 @@ describe("hugetlbfs page reservation", () => {
     await expect(
       allocateHugepages({ sysfsRoot: sysfs, log: quiet }, ["pagesize=1G,size=1G"]),
     ).rejects.toMatchObject({
-      code: Code.FailedPrecondition,
+      kind: "precondition",
       message: expect.stringContaining("no 1073741824-byte huge pages"),
     });
     await expect(allocateHugepages({ sysfsRoot: sysfs, log: quiet }, ["size=1G"])).rejects.toMatchObject({
-      code: Code.InvalidArgument,
+      kind: "invalid-input",
     });
   });
 });

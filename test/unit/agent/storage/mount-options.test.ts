@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { Code } from "../../../../agent/src/core/code.js";
 import { native } from "../../../../agent/src/native/index.js";
 import {
   flagsOfMountinfo,
@@ -55,9 +54,7 @@ describe("parseMountOptions", () => {
       data: "",
       cleared: 0,
     });
-    expect(() => parseMountOptions(["loop"])).toThrow(
-      expect.objectContaining({ code: Code.InvalidArgument }),
-    );
+    expect(() => parseMountOptions(["loop"])).toThrow(expect.objectContaining({ kind: "invalid-input" }));
   });
 
   it("refuses a data string longer than a page", () => {

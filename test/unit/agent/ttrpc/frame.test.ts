@@ -19,7 +19,7 @@ function messages(frames: Frame[]) {
 }
 
 describe("ttrpc frame codec", () => {
-  it("encodes the reference's worked example byte for byte", () => {
+  it("encodes a Health.Check request and its reply byte for byte", () => {
     // Health.Check request on stream 1: len=20, id=1, type=Request, flags=0.
     const body = Buffer.concat([hex("0a0b"), Buffer.from("grpc.Health"), hex("1205"), Buffer.from("Check")]);
     const frame = encodeFrame(1, FrameType.Request, body);

@@ -6,8 +6,8 @@ import {
   Compactor,
   countFreeMovablePages,
 } from "../../../../../agent/src/guest/mem-agent/compact.js";
-import { compactMemory } from "../../../../../agent/src/guest/mem-agent/compact-memory.js";
 import { defaultCompact } from "../../../../../agent/src/guest/mem-agent/config.js";
+import { compactMemory } from "../../../../../agent/src/tools/compact-memory.js";
 import { type FakeTree, fakeTree } from "../fake-tree.js";
 
 let tree: FakeTree;

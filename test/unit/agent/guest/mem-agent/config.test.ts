@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { Code } from "../../../../../agent/src/core/code.js";
 import {
   defaultCompact,
   defaultMemcg,
@@ -30,10 +29,10 @@ describe("mem-agent configuration", () => {
     expect(next).toEqual({ ...defaultCompact, periodSecs: 30, compactForceTimes: Number.POSITIVE_INFINITY });
   });
 
-  it("refuses impossible values with INVALID_ARGUMENT naming the proto field", () => {
+  it("refuses impossible values as invalid input naming the proto field", () => {
     expect(() => merge(defaultMemcg, { periodPsiPercentLimit: 101 })).toThrow(
       expect.objectContaining({
-        code: Code.InvalidArgument,
+        kind: "invalid-input",
         message: "period_psi_percent_limit is a percentage (0-100), not 101",
       }),
     );

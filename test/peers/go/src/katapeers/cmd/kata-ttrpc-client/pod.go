@@ -1,7 +1,7 @@
 package main
 
 // The "pod" scenario: one pod driven over one connection exactly as the Kata
-// Go runtime drives it (agent-api.md §4.3-4.8): readiness Check, a Check
+// Go runtime drives it (virtcontainers' kata_agent.go): readiness Check, a Check
 // monitor, CreateSandbox, GetGuestDetails, the GetOOMEvent watcher, the pause
 // container, a workload container whose output is read the way iostream.go
 // reads it and which is waited for only after both streams reached EOF, then

@@ -3,9 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../../agent/src/core/code.js";
-import { Iproute2, type RouteSpec } from "../../../../../agent/src/network/tools/ip.js";
-import { stdoutText } from "../../../../../agent/src/util/tool.js";
+import { Iproute2, type RouteSpec } from "../../../../agent/src/tools/ip.js";
+import { stdoutText } from "../../../../agent/src/tools/run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-ip-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,15 +109,15 @@ describe("Iproute2 queries", () => {
     ).toEqual(["-json -details link show", "-6 -json -N route show table main", ""]);
   });
 
-  it("turns a failed or unreadable query into INTERNAL naming the command", async () => {
+  it("turns a failed or unreadable query into a runtime failure naming the command", async () => {
     const failing = new Iproute2(script("ip-fail", "echo 'Cannot open netlink socket' >&2; exit 1"));
     await expect(failing.links()).rejects.toMatchObject({
-      code: Code.Internal,
+      kind: "runtime-failure",
       message: expect.stringContaining("Cannot open netlink socket"),
     });
     const garbage = new Iproute2(script("ip-garbage", "echo 'not json'"));
     await expect(garbage.routes(4)).rejects.toMatchObject({
-      code: Code.Internal,
+      kind: "runtime-failure",
       message: expect.stringMatching(/unexpected output from .*ip-garbage -4 -json -N route show table main/),
     });
   });

@@ -1,6 +1,7 @@
 // xfs_growfs: grows a mounted XFS filesystem's data section to a number of filesystem blocks (or
 // to the device). XFS cannot shrink.
-import { runTool, type ToolOptions, type ToolResult } from "../../util/tool.js";
+import type { RunResult } from "./run.js";
+import { runTool, type ToolOptions } from "./tool.js";
 
 export function xfsGrowfsArgs(mountPoint: string, blocks?: bigint): string[] {
   return blocks === undefined ? ["-d", mountPoint] : ["-D", String(blocks), mountPoint];
@@ -10,6 +11,6 @@ export function xfsGrowfs(
   mountPoint: string,
   blocks?: bigint,
   options: ToolOptions = {},
-): Promise<ToolResult> {
+): Promise<RunResult> {
   return runTool("xfs_growfs", xfsGrowfsArgs(mountPoint, blocks), { timeout: 300_000, ...options });
 }

@@ -1,6 +1,7 @@
 // mkfs.ext4 / mkfs.xfs: a new, empty filesystem on a block device (the blk driver's
 // create_filesystem option). Both overwrite whatever is there; the caller checks first.
-import { runTool, type ToolOptions, type ToolResult } from "../../util/tool.js";
+import type { RunResult } from "./run.js";
+import { runTool, type ToolOptions } from "./tool.js";
 
 export const MKFS_FSTYPES = ["ext4", "ext3", "ext2", "xfs"] as const;
 export type MkfsFstype = (typeof MKFS_FSTYPES)[number];
@@ -15,7 +16,7 @@ export function mkfsArgs(fstype: MkfsFstype, device: string): { file: string; ar
   return { file: `mkfs.${fstype}`, args: ["-q", "-F", device] };
 }
 
-export function mkfs(fstype: MkfsFstype, device: string, options: ToolOptions = {}): Promise<ToolResult> {
+export function mkfs(fstype: MkfsFstype, device: string, options: ToolOptions = {}): Promise<RunResult> {
   const { file, args } = mkfsArgs(fstype, device);
   return runTool(file, args, { timeout: 120_000, ...options });
 }

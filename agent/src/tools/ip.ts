@@ -1,9 +1,8 @@
 // iproute2 (`ip`): queries return typed records parsed from `ip -json`; changes return the
 // tool result for the caller to check with ensureOk(). Names go after `dev`, so a link name can
 // never be read as an option or keyword.
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
-import { ensureOk, runTool, stdoutText, type ToolResult } from "../../util/tool.js";
+
+import { RuntimeFailure } from "../core/domain-error.js";
 import {
   type IpLink,
   type IpLinkAddrs,
@@ -13,6 +12,8 @@ import {
   parseLinks,
   parseRoutes,
 } from "./ip-json.js";
+import { type RunResult, stdoutText } from "./run.js";
+import { ensureOk, runTool } from "./tool.js";
 
 export interface LinkChange {
   name?: string;
@@ -43,7 +44,7 @@ export interface NeighbourSpec {
 export class Iproute2 {
   constructor(private readonly binary = "ip") {}
 
-  run(args: readonly string[], signal?: AbortSignal): Promise<ToolResult> {
+  run(args: readonly string[], signal?: AbortSignal): Promise<RunResult> {
     return runTool(this.binary, args, { signal });
   }
 
@@ -62,7 +63,7 @@ export class Iproute2 {
     );
   }
 
-  setLink(device: string, change: LinkChange, signal?: AbortSignal): Promise<ToolResult> {
+  setLink(device: string, change: LinkChange, signal?: AbortSignal): Promise<RunResult> {
     const args = ["link", "set", "dev", device];
     if (change.name !== undefined) args.push("name", change.name);
     if (change.mtu !== undefined) args.push("mtu", String(change.mtu));
@@ -72,12 +73,12 @@ export class Iproute2 {
   }
 
   /** Adds the address, or updates it if the link already has it (so retries succeed). */
-  replaceAddress(device: string, family: 4 | 6, cidr: string, signal?: AbortSignal): Promise<ToolResult> {
+  replaceAddress(device: string, family: 4 | 6, cidr: string, signal?: AbortSignal): Promise<RunResult> {
     return this.run([`-${family}`, "addr", "replace", cidr, "dev", device], signal);
   }
 
   /** Adds the route to the main table with protocol boot, replacing an equal one (no EEXIST). */
-  replaceRoute(route: RouteSpec, signal?: AbortSignal): Promise<ToolResult> {
+  replaceRoute(route: RouteSpec, signal?: AbortSignal): Promise<RunResult> {
     const args = [`-${route.family}`, "route", "replace", route.dest || "default"];
     if (route.gateway) args.push("via", route.gateway);
     args.push("dev", route.device);
@@ -90,7 +91,7 @@ export class Iproute2 {
   }
 
   /** Adds or updates a neighbour entry (NLM_F_CREATE | NLM_F_REPLACE, as upstream). */
-  replaceNeighbour(n: NeighbourSpec, signal?: AbortSignal): Promise<ToolResult> {
+  replaceNeighbour(n: NeighbourSpec, signal?: AbortSignal): Promise<RunResult> {
     const args = [`-${n.family}`, "neigh", "replace"];
     if (n.proxy) {
       args.push("proxy", n.address, "dev", n.device);
@@ -115,7 +116,7 @@ export class Iproute2 {
       return parse(stdoutText(result));
     } catch (err) {
       if (!(err instanceof IpOutputError)) throw err;
-      throw new AgentError(Code.Internal, `unexpected output from ${result.command}: ${err.message}`, {
+      throw new RuntimeFailure(`unexpected output from ${result.command}: ${err.message}`, {
         cause: err,
       });
     }

@@ -1,13 +1,13 @@
 // ttrpc client: one connection, many concurrent calls matched to replies by odd stream ids.
-// Used by kata-agent-ctl, the boot check and the tests.
+// A failed call rejects with an AgentError carrying the status the agent answered.
 import type { Duplex } from "node:stream";
 import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { RequestSchema, ResponseSchema } from "../../gen/ttrpc/ttrpc_pb.js";
 import { Code } from "../core/code.js";
 import { AgentError } from "../core/error.js";
-import { encodeFrame, FrameDecoder, FrameType } from "./frame.js";
-import { fromStatus } from "./status.js";
+import { encodeFrame, FrameDecoder, FrameType } from "../ttrpc/frame.js";
+import { fromStatus } from "../ttrpc/status.js";
 
 export interface CallOptions {
   /** Sent as timeout_nano and enforced locally too; 0 or undefined means no deadline. */
@@ -124,23 +124,4 @@ export class TtrpcClient {
     this.closedError ??= err;
     for (const waiter of [...this.pending.values()]) waiter.reject(err);
   }
-}
-
-/** A typed stub: one async method per RPC of the service, named like the generated code. */
-export type ServiceClient<S extends DescService> = {
-  [K in keyof S["method"]]: S["method"][K] extends {
-    input: infer I extends DescMessage;
-    output: infer O extends DescMessage;
-  }
-    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
-    : never;
-};
-
-export function serviceClient<S extends DescService>(client: TtrpcClient, service: S): ServiceClient<S> {
-  const stub: Record<string, unknown> = {};
-  for (const method of service.methods) {
-    stub[method.localName] = (request: MessageInitShape<DescMessage>, options?: CallOptions) =>
-      client.unary(service, method, request, options);
-  }
-  return stub as ServiceClient<S>;
 }

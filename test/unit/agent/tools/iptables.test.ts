@@ -2,9 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Code } from "../../../../../agent/src/core/code.js";
-import { Iptables, iptablesTool } from "../../../../../agent/src/network/tools/iptables.js";
-import { stdoutText } from "../../../../../agent/src/util/tool.js";
+import { Iptables, iptablesTool } from "../../../../agent/src/tools/iptables.js";
+import { stdoutText } from "../../../../agent/src/tools/run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kata-iptables-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +35,7 @@ describe("Iptables", () => {
     const t = new Iptables([join(dir, "nowhere"), join(dir, "neither")]);
     expect(() => t.locate("restore", true)).toThrow(
       expect.objectContaining({
-        code: Code.Internal,
+        kind: "runtime-failure",
         message: expect.stringMatching(
           /ip6tables-restore not found in .*nowhere or .*neither: install iptables/,
         ),

@@ -1,7 +1,7 @@
 // The one external program the mem-agent runs: a shell that writes 1 to
 // /proc/sys/vm/compact_memory. The write blocks for as long as the kernel compacts, and only a
 // killed writer stops it early, so it cannot be done from the agent's own threads.
-import { execa } from "../../util/exec.js";
+import { runProgram } from "./run.js";
 
 export interface CompactionRun {
   /** "done", or why it was stopped. */
@@ -16,12 +16,11 @@ export async function compactMemory(
   options: { timeoutMs: number; signal: AbortSignal },
 ): Promise<CompactionRun> {
   const started = performance.now();
-  const result = await execa("sh", ["-c", 'echo 1 > "$1"', "sh", file], {
-    reject: false,
-    timeout: Number.isFinite(options.timeoutMs) && options.timeoutMs > 0 ? options.timeoutMs : undefined,
-    cancelSignal: options.signal,
+  const result = await runProgram("sh", ["-c", 'echo 1 > "$1"', "sh", file], {
+    ...(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0 ? { timeoutMs: options.timeoutMs } : {}),
+    signal: options.signal,
     killSignal: "SIGKILL",
-    stdin: "ignore",
+    stdio: { stdin: "ignore" },
   });
   const ms = Math.round(performance.now() - started);
   if (result.timedOut) return { outcome: "timed out", ms };

@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Code } from "../../../agent/src/core/code.js";
-import { ensureOk, runTool, stdoutText, type ToolResult } from "../../../agent/src/util/tool.js";
+import type { FaultKind } from "../../../../agent/src/core/domain-error.js";
+import { type RunResult, stdoutText } from "../../../../agent/src/tools/run.js";
+import { ensureOk, runTool } from "../../../../agent/src/tools/tool.js";
 
-describe("runTool", () => {
+describe("runTool (the guest's defaults on the shared runner)", () => {
   it("returns exit code, stdout and stderr without throwing", async () => {
     const r = await runTool("sh", ["-c", "printf out; echo 'it broke' >&2; exit 3"]);
     expect(r).toMatchObject({
@@ -55,12 +56,21 @@ describe("runTool", () => {
     const r = await runTool("sleep", ["10"], { timeout: 100 });
     expect(r.timedOut).toBe(true);
   });
+
+  it("runs tools in the C locale with sbin on the PATH", async () => {
+    const r = await runTool("sh", ["-c", 'echo "$LC_ALL:$PATH"']);
+    const [locale, path] = stdoutText(r).trim().split(":", 2) as [string, string];
+    expect(locale).toBe("C");
+    expect(stdoutText(r)).toContain("/usr/sbin");
+    expect(path.length).toBeGreaterThan(0);
+  });
 });
 
 describe("ensureOk", () => {
-  const result = (over: Partial<ToolResult>): ToolResult => ({
+  const result = (over: Partial<RunResult>): RunResult => ({
     command: "ip link set dev eth0 up",
     exitCode: 0,
+    signal: undefined,
     isCanceled: false,
     timedOut: false,
     spawnError: undefined,
@@ -74,25 +84,25 @@ describe("ensureOk", () => {
     expect(ensureOk(ok, "x")).toBe(ok);
   });
 
-  it("maps each failure to the code the RPC answers", () => {
-    const cases: [Partial<ToolResult>, Code, RegExp][] = [
+  it("turns each failure into the domain error it is", () => {
+    const cases: [Partial<RunResult>, FaultKind, RegExp][] = [
       [
         { exitCode: 2, stderr: "RTNETLINK answers: File exists" },
-        Code.Internal,
+        "runtime-failure",
         /^set link: ip exited with status 2: RTNETLINK answers: File exists$/,
       ],
-      [{ exitCode: 1 }, Code.Internal, /^set link: ip exited with status 1$/],
-      [{ exitCode: undefined, isCanceled: true }, Code.Cancelled, /cancelled/],
-      [{ exitCode: undefined, timedOut: true }, Code.DeadlineExceeded, /timed out/],
+      [{ exitCode: 1 }, "runtime-failure", /^set link: ip exited with status 1$/],
+      [{ exitCode: undefined, isCanceled: true }, "cancelled", /cancelled/],
+      [{ exitCode: undefined, timedOut: true }, "timed-out", /timed out/],
       [
         { exitCode: undefined, spawnError: "spawn ip ENOENT" },
-        Code.Internal,
+        "runtime-failure",
         /cannot run ip: spawn ip ENOENT.*guest image/,
       ],
     ];
-    for (const [over, code, message] of cases) {
+    for (const [over, kind, message] of cases) {
       expect(() => ensureOk(result(over), "set link")).toThrow(
-        expect.objectContaining({ code, message: expect.stringMatching(message) }),
+        expect.objectContaining({ kind, message: expect.stringMatching(message) }),
       );
     }
   });

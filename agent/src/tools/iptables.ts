@@ -3,9 +3,9 @@
 // legacy) is used: the agent only moves the textual ruleset in and out.
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
-import { Code } from "../../core/code.js";
-import { AgentError } from "../../core/error.js";
-import { runTool, type ToolResult } from "../../util/tool.js";
+import { RuntimeFailure } from "../core/domain-error.js";
+import type { RunResult } from "./run.js";
+import { runTool } from "./tool.js";
 
 export const DEFAULT_IPTABLES_DIRS = ["/usr/sbin", "/sbin"] as const;
 
@@ -33,18 +33,17 @@ export class Iptables {
         // not here
       }
     }
-    throw new AgentError(
-      Code.Internal,
+    throw new RuntimeFailure(
       `${tool} not found in ${this.dirs.join(" or ")}: install iptables in the guest image`,
     );
   }
 
-  save(ipv6: boolean, signal?: AbortSignal): Promise<ToolResult> {
+  save(ipv6: boolean, signal?: AbortSignal): Promise<RunResult> {
     return runTool(this.locate("save", ipv6), [], { signal });
   }
 
   /** Replaces the tables named in `rules` (iptables-restore without --noflush), as upstream. */
-  restore(ipv6: boolean, rules: Uint8Array, signal?: AbortSignal): Promise<ToolResult> {
+  restore(ipv6: boolean, rules: Uint8Array, signal?: AbortSignal): Promise<RunResult> {
     return runTool(this.locate("restore", ipv6), ["--wait", String(RESTORE_LOCK_WAIT_SECONDS)], {
       signal,
       input: rules,

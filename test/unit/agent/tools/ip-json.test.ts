@@ -5,7 +5,7 @@ import {
   parseLinkAddrs,
   parseLinks,
   parseRoutes,
-} from "../../../../../agent/src/network/tools/ip-json.js";
+} from "../../../../agent/src/tools/ip-json.js";
 
 const LINK_DETAILS = JSON.stringify([
   {

@@ -4,7 +4,7 @@
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { native, socketFromFd } from "../native/index.js";
-import { type Address, formatAddress, unixSocketPath } from "./address.js";
+import { type Address, formatAddress, unixSocketPath } from "../transport/address.js";
 
 export interface DialOptions {
   /** Give up after this long (ms). Default 3000 (agent-ctl tries 300 times, 10 ms apart). */

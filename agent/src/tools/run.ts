@@ -1,0 +1,115 @@
+// The one way the agent and the builder run an external program: execa with reject:false, so a
+// run always ends in a typed result and callers branch on exitCode / timedOut / isCanceled /
+// spawnError, never on stderr text (stderr is kept to show the user). Each side maps a failed
+// result to its own errors (agent: tools/tool.ts; builder: builder/src/tools/run.ts).
+//
+// execa is loaded on first use: parsing it and the Node modules it pulls in is a large share of
+// the agent's start-up (seconds under TCG emulation), and nothing needs it before the first RPC
+// that runs a program; Health.Check must not wait for it. This file imports nothing else of the
+// agent, so the builder can share it.
+
+/** Where a child's standard stream goes: captured ("pipe"), nowhere, or an open fd of ours. */
+export type StdioTarget = "pipe" | "ignore" | number;
+
+export interface RunOptions {
+  cwd?: string;
+  /** Added to the inherited environment. */
+  env?: Record<string, string | undefined>;
+  /** Milliseconds before the program is terminated; 0 or undefined: no limit. */
+  timeoutMs?: number;
+  /** Aborting it terminates the program (and one already aborted starts nothing). */
+  signal?: AbortSignal;
+  /** Written to the program's stdin, which is then closed. */
+  input?: Uint8Array | string;
+  /** Defaults: stdin per `input`, stdout and stderr captured. */
+  stdio?: { stdin?: StdioTarget; stdout?: StdioTarget; stderr?: StdioTarget };
+  /** Captured output beyond this many bytes fails the run. Default 64 MiB. */
+  maxBuffer?: number;
+  /** The signal that terminates it on timeout or cancel (default SIGTERM) ... */
+  killSignal?: NodeJS.Signals;
+  /** ... followed by SIGKILL this many ms later if it is still there. Default 5000. */
+  forceKillAfterMs?: number;
+}
+
+export interface RunResult {
+  /** "ip -json link show": the program and its arguments, for messages. */
+  command: string;
+  /** Undefined when the program could not be started or was killed. */
+  exitCode: number | undefined;
+  /** The signal that ended it, if one did. */
+  signal: string | undefined;
+  timedOut: boolean;
+  isCanceled: boolean;
+  /** Why the program could not be started (e.g. "spawn ip ENOENT"), if that happened. */
+  spawnError: string | undefined;
+  /** Captured stdout, byte for byte (empty unless stdout is "pipe"). */
+  stdout: Uint8Array;
+  /** Captured stderr as text, for the user (trailing white space dropped). */
+  stderr: string;
+}
+
+let loading: Promise<typeof import("execa")> | undefined;
+
+export async function runProgram(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const command = [file, ...args].join(" ");
+  // A call that has already gone away (e.g. while queued behind another change) starts nothing.
+  if (options.signal?.aborted) {
+    return {
+      command,
+      exitCode: undefined,
+      signal: undefined,
+      timedOut: false,
+      isCanceled: true,
+      spawnError: undefined,
+      stdout: new Uint8Array(),
+      stderr: "",
+    };
+  }
+  loading ??= import("execa");
+  const { execa } = await loading;
+  const stdio = options.stdio ?? {};
+  // execa hands a single fd number straight to child_process (its types only list fds 0-9).
+  const target = (t: StdioTarget | undefined) => t as "pipe" | "ignore" | undefined;
+  const result = await execa(file, args, {
+    reject: false,
+    cleanup: true,
+    encoding: "buffer",
+    stripFinalNewline: false,
+    maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
+    forceKillAfterDelay: options.forceKillAfterMs ?? 5000,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+    ...(options.killSignal ? { killSignal: options.killSignal } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(stdio.stdin !== undefined ? { stdin: target(stdio.stdin) } : {}),
+    ...(stdio.stdout !== undefined ? { stdout: target(stdio.stdout) } : {}),
+    ...(stdio.stderr !== undefined ? { stderr: target(stdio.stderr) } : {}),
+  });
+  const started = result.exitCode !== undefined || result.signal !== undefined;
+  return {
+    command,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    isCanceled: result.isCanceled,
+    spawnError: started ? undefined : (result.originalMessage ?? result.shortMessage),
+    stdout: bytes(result.stdout),
+    stderr: Buffer.from(bytes(result.stderr)).toString("utf8").trimEnd(),
+  };
+}
+
+/** A run's stdout as text. */
+export function stdoutText(result: Pick<RunResult, "stdout">): string {
+  return Buffer.from(result.stdout).toString("utf8");
+}
+
+/** execa's captured output: bytes when piped, undefined when not captured. */
+function bytes(value: unknown): Uint8Array {
+  return value instanceof Uint8Array ? value : new Uint8Array();
+}
