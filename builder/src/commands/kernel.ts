@@ -25,7 +25,7 @@ export const kernelCommand = defineCommand({
     "--source takes a kernel tarball (e.g. /usr/src/linux-source-6.1.tar.xz), an unpacked clean tree, or",
     "a version pinned with its sha256 in rootfs/kernel/versions.conf, which is downloaded and checked.",
     "Kernels are cached by source hash + merged-config hash; an unchanged kernel is not rebuilt.",
-    "Features: iptables, ip6tables, tun, cifs, erofs, hyperv, confidential (rootfs/kernel/fragments/features).",
+    "Features: iptables, ip6tables, tun, cifs, erofs, hyperv, confidential, security, performance (rootfs/kernel/fragments/features).",
   ].join("\n"),
   options: {
     source: { kind: "string", arg: "TARBALL|DIR|VERSION", help: "kernel source (required)" },

@@ -78,8 +78,32 @@ describe("the repository's fragments", () => {
 
   it("offer the features the issue names", async () => {
     expect(await availableFeatures(data)).toEqual(
-      expect.arrayContaining(["iptables", "ip6tables", "tun", "cifs", "erofs", "hyperv", "confidential"]),
+      expect.arrayContaining([
+        "iptables",
+        "ip6tables",
+        "tun",
+        "cifs",
+        "erofs",
+        "hyperv",
+        "confidential",
+        "security",
+      ]),
     );
+  });
+
+  it("keep the security modules opt-in and the legacy hotplug helpers systemd dislikes off", async () => {
+    const kvm = mergeFragments(
+      await selectFragments(data, { arch: "x86_64", hypervisor: "kvm", features: [], extra: [] }),
+    );
+    for (const option of ["SECURITY_SELINUX", "SECURITY_LANDLOCK", "AUDIT"])
+      expect(kvm.requests.get(option), option).toBeUndefined();
+    for (const option of ["UEVENT_HELPER", "FW_LOADER_USER_HELPER", "SYSFS_DEPRECATED", "RT_GROUP_SCHED"])
+      expect(kvm.requests.get(option)?.value, option).toBe("n");
+    const secure = mergeFragments(
+      await selectFragments(data, { arch: "x86_64", hypervisor: "kvm", features: ["security"], extra: [] }),
+    );
+    for (const option of ["SECURITY_SELINUX", "SECURITY_LANDLOCK", "AUDIT", "AUDITSYSCALL"])
+      expect(secure.requests.get(option)?.value, option).toBe("y");
   });
 
   it("ask for what Node, crun, runc and the agent need, with modules off", async () => {
