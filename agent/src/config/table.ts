@@ -108,7 +108,7 @@ export const settings = {
     default: false,
     parse: v.bool,
     help: "OpenTelemetry tracing of the agent's calls",
-    unsupported: "this agent has no tracing exporter (agent.log=debug logs each call instead)",
+    unsupported: "this agent has no tracing exporter; agent.log=debug logs each call instead",
     honours: isFalse,
   }),
   hotplugTimeoutMs: setting<number>({
