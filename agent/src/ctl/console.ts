@@ -5,7 +5,7 @@
 // window size is not passed on. With stdin not a terminal (a script piped in), its end is sent
 // as ^D, which ends the shell's input as it would on a terminal: once the shell's output has
 // paused (a ^D typed ahead of the prompt is lost when the shell switches its terminal mode), and
-// again after each further pause, a few times.
+// again after more output and a pause, a few times.
 import type { Duplex } from "node:stream";
 import { type Address, dial, formatAddress } from "../client/index.js";
 
@@ -36,24 +36,28 @@ export async function runConsole(address: Address, connectTimeoutMs: number, io:
     io.err(`kata-agent-ctl: connected to ${formatAddress(address)}; exit the shell to leave\r\n`);
   }
   const onInput = (chunk: Buffer | string) => remote.write(chunk);
+  // After the input's end: a ^D each time the shell has printed something and then paused (a
+  // shell still starting up, or busy, prints nothing: it is waited for, not typed ahead to).
   let quietTimer: NodeJS.Timeout | undefined;
-  let eotsLeft = 0;
-  const sendEotWhenQuiet = () => {
+  let inputEnded = false;
+  let eotsLeft = MAX_EOT;
+  const eotWhenQuiet = () => {
     clearTimeout(quietTimer);
-    if (eotsLeft <= 0) return;
+    if (!inputEnded || eotsLeft <= 0) return;
     quietTimer = setTimeout(() => {
       if (remote.destroyed) return;
       eotsLeft--;
       remote.write(EOT);
-      sendEotWhenQuiet();
     }, QUIET_MS);
   };
+  let printed = false;
   const onInputEnd = () => {
-    eotsLeft = MAX_EOT;
-    sendEotWhenQuiet();
+    inputEnded = true;
+    if (printed) eotWhenQuiet();
   };
   remote.on("data", () => {
-    if (eotsLeft > 0) sendEotWhenQuiet();
+    printed = true;
+    eotWhenQuiet();
   });
   io.stdin.on("data", onInput);
   io.stdin.on("end", onInputEnd);

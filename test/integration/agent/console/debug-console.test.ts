@@ -68,9 +68,11 @@ describe("the debug console of a running agent", () => {
     s.socket.write("exit 3\n");
     await s.closed;
     await expect.poll(() => alive(pid)).toBe(false);
-    expect(agent.logs()).toContainEqual(
-      expect.objectContaining({ msg: "debug console shell exited", shellPid: pid, status: 3 }),
-    );
+    await expect
+      .poll(() => agent.logs())
+      .toContainEqual(
+        expect.objectContaining({ msg: "debug console shell exited", shellPid: pid, status: 3 }),
+      );
   });
 
   it("gives each client its own shell and terminal, at the same time", async () => {
