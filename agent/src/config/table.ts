@@ -87,8 +87,8 @@ export const settings = {
     env: "KATA_AGENT_DEBUG_CONSOLE_ADDR",
     toml: "debug_console_addr",
     default: [],
-    parse: v.optionalAddressList("vsock", "unix", "tcp"),
-    help: "more debug console addresses, comma-separated: vsock://CID:PORT, unix://PATH, tcp://HOST:PORT (not upstream's; for tests and hosts without vsock)",
+    parse: v.optionalAddressList("vsock", "unix", "tcp", "serial"),
+    help: "more debug console addresses, comma-separated: vsock://CID:PORT, unix://PATH, tcp://HOST:PORT, serial://PORT-NAME (a virtio-serial port); not upstream's, for hosts without vsock and for tests",
   }),
   devMode: setting<boolean>({
     cmdline: "agent.devmode",

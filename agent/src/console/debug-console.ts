@@ -1,9 +1,10 @@
 // agent.debug_console: a root shell for whoever debugs the guest, as upstream's agent offers it.
 // With agent.debug_console_vport (the runtime passes 1026 for `kata-runtime exec`) each
 // connection to that vsock port gets its own shell on its own pty, several at a time; this agent
-// also serves it on agent.debug_console_addr (unix, tcp, vsock), e.g. for tests on a host. With
-// neither, one shell runs on /dev/console (the serial console) and, as upstream, is not started
-// again once it exits. Connections from inside the VM over vsock loopback are refused like the
+// also serves it on agent.debug_console_addr (a virtio-serial port where the host has no
+// vhost-vsock, one connection at a time; unix or tcp for tests on a host; vsock). With neither,
+// one shell runs on /dev/console (the serial console) and, as upstream, is not started again
+// once it exits. Connections from inside the VM over vsock loopback are refused like the
 // API's, or a container could open a root shell on its own guest.
 import { closeSync, constants, openSync } from "node:fs";
 import type { Logger } from "../log.js";

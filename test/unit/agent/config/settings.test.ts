@@ -126,7 +126,7 @@ describe("settings added for deployed guests", () => {
   it("read agent.allow_vsock_loopback as a flag and agent.debug_console_addr as addresses", () => {
     const { config } = loadConfig({
       cmdline:
-        "agent.allow_vsock_loopback agent.debug_console agent.debug_console_addr=unix:///run/c.sock,tcp://127.0.0.1:2000",
+        "agent.allow_vsock_loopback agent.debug_console agent.debug_console_addr=unix:///run/c.sock,tcp://127.0.0.1:2000,serial://agent.console.0",
       env: {},
     });
     expect(config.allowVsockLoopback).toBe(true);
@@ -134,10 +134,11 @@ describe("settings added for deployed guests", () => {
     expect(config.debugConsoleAddr).toEqual([
       { scheme: "unix", path: "/run/c.sock", abstract: false },
       { scheme: "tcp", host: "127.0.0.1", port: 2000 },
+      { scheme: "serial", name: "agent.console.0" },
     ]);
     expect(loadConfig({ cmdline: "", env: {} }).config.allowVsockLoopback).toBe(false);
-    expect(() => loadConfig({ cmdline: "agent.debug_console_addr=serial://x", env: {} })).toThrow(
-      /serial:\/\/ is not usable here/,
-    );
+    expect(() =>
+      loadConfig({ cmdline: "agent.debug_console_addr=hvsock:///vmm.sock:1026", env: {} }),
+    ).toThrow(/hvsock:\/\/ is not usable here/);
   });
 });
