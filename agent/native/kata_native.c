@@ -15,7 +15,9 @@
 #include <net/if.h>
 #include <linux/vm_sockets.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/swap.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,6 +187,33 @@ static napi_value vsock_connect(napi_env env, napi_callback_info info) {
   return int_value(env, fd);
 }
 
+// The peer of an accepted vsock connection: who is calling (CID 1 or our own CID is this VM).
+static napi_value vsock_peer(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  FD_ARG(0, fd);
+  struct sockaddr_vm addr;
+  socklen_t len = sizeof addr;
+  napi_value result;
+  memset(&addr, 0, sizeof addr);
+  CHECK(getpeername((int)fd, (struct sockaddr *)&addr, &len), "getpeername");
+  if (addr.svm_family != AF_VSOCK) return throw_errno(env, "getpeername", EAFNOSUPPORT);
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "cid", int_value(env, addr.svm_cid));
+  napi_set_named_property(env, result, "port", int_value(env, addr.svm_port));
+  return result;
+}
+
+// This machine's own CID, as a guest's vsock transport reports it.
+static napi_value vsock_local_cid(napi_env env, napi_callback_info info) {
+  (void)info;
+  unsigned int cid = 0;
+  int fd = open("/dev/vsock", O_RDONLY | O_CLOEXEC);
+  CHECK(fd, "open");
+  if (ioctl(fd, IOCTL_VM_SOCKETS_GET_LOCAL_CID, &cid) < 0) return close_fail(env, fd, "ioctl", errno);
+  close(fd);
+  return int_value(env, cid);
+}
+
 // ---- processes: the agent reaps the orphans of the containers it starts ---------------------
 
 static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
@@ -247,6 +277,111 @@ static napi_value set_sid(napi_env env, napi_callback_info info) {
   pid_t sid = setsid();
   CHECK(sid, "setsid");
   return int_value(env, sid);
+}
+
+// A NULL-terminated copy of a JS string array (caller frees with free_strings), or NULL with a
+// pending exception.
+static char **strings_arg(napi_env env, napi_value v, const char *name) {
+  uint32_t n = 0;
+  bool is_array = false;
+  char msg[120];
+  napi_is_array(env, v, &is_array);
+  if (!is_array) {
+    snprintf(msg, sizeof msg, "%s must be an array of strings", name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return NULL;
+  }
+  napi_get_array_length(env, v, &n);
+  char **list = calloc(n + 1, sizeof *list);
+  if (list == NULL) {
+    throw_errno(env, "calloc", ENOMEM);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    napi_get_element(env, v, i, &item);
+    if ((list[i] = str_arg(env, item, name)) == NULL) {
+      for (uint32_t j = 0; j < i; j++) free(list[j]);
+      free(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+static void free_strings(char **list) {
+  if (list == NULL) return;
+  for (char **p = list; *p != NULL; p++) free(*p);
+  free(list);
+}
+
+// Starts `file` as the leader of a new session whose controlling terminal is `ttyFd` (also its
+// stdin, stdout and stderr), as a getty or upstream's debug console does. Node's spawn cannot:
+// it has no hook between fork and exec for TIOCSCTTY. The child runs only async-signal-safe
+// calls before execve. Returns the pid; the caller reaps it (waitpid).
+static napi_value spawn_in_session(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  FD_ARG(3, ttyFd);
+  char *file = str_arg(env, argv[0], "file");
+  char **args = file ? strings_arg(env, argv[1], "argv") : NULL;
+  char **envp = args ? strings_arg(env, argv[2], "env") : NULL;
+  napi_value ret = NULL;
+  if (envp == NULL) goto out;
+  pid_t pid = fork();
+  if (pid < 0) {
+    ret = throw_errno(env, "fork", errno);
+    goto out;
+  }
+  if (pid == 0) {
+    // Node ignores SIGPIPE and may block signals; ignored dispositions and the mask survive
+    // execve, and a shell must start with the defaults.
+    sigset_t none;
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int fd = (int)ttyFd;
+    // 1: take the terminal even if another session has it (PID 1 holds /dev/console).
+    if (setsid() < 0 || ioctl(fd, TIOCSCTTY, 1) < 0) _exit(126);
+    if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
+    if (fd > 2) close(fd);
+    execve(file, args, envp);
+    _exit(127);
+  }
+  ret = int_value(env, pid);
+out:
+  free(file);
+  free_strings(args);
+  free_strings(envp);
+  return ret;
+}
+
+// One datagram to a Unix socket: how a service tells systemd it is ready ($NOTIFY_SOCKET, where a
+// leading '@' names an abstract socket). Node's dgram module has no Unix datagram sockets.
+static napi_value send_datagram(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  size_t len;
+  char *data = NULL;
+  napi_value ret = NULL;
+  napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &len);
+  if (len == 0 || len >= sizeof addr.sun_path - 1) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "path must be a socket path of 1 to 106 bytes");
+    return NULL;
+  }
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  if ((data = str_arg(env, argv[1], "data")) == NULL) return NULL;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ret = throw_errno(env, "socket", errno);
+  } else {
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+    ssize_t n = sendto(fd, data, strlen(data), MSG_NOSIGNAL, (struct sockaddr *)&addr, alen);
+    if (n < 0) ret = throw_errno(env, "sendto", errno);
+    close(fd);
+  }
+  free(data);
+  return ret;
 }
 
 // ---- fds: pipes with a chosen size, fd passing, ptys ----------------------------------------
@@ -450,6 +585,8 @@ NAPI_MODULE_INIT() {
       FN("sethostname", set_hostname), FN("reboot", do_reboot),
       FN("settimeofday", set_time_of_day), FN("swapon", do_swapon),
       FN("addRandomEntropy", add_random_entropy), FN("linkUp", link_up),
+      FN("vsockPeer", vsock_peer), FN("vsockLocalCid", vsock_local_cid),
+      FN("spawnInSession", spawn_in_session), FN("sendDatagram", send_datagram),
       CONST(MS_RDONLY), CONST(MS_NOSUID), CONST(MS_NODEV), CONST(MS_NOEXEC), CONST(MS_REMOUNT),
       CONST(MS_BIND), CONST(MS_REC), CONST(MS_PRIVATE), CONST(MS_SLAVE), CONST(MS_SHARED),
       CONST(MS_STRICTATIME), CONST(MS_RELATIME), CONST(MS_MOVE), CONST(MNT_DETACH),

@@ -20,6 +20,7 @@ export async function startLogPort(
   log: Logger,
   address: Address,
   fallback: Sink = (line) => process.stderr.write(line),
+  options: { allowVsockLoopback?: boolean } = {},
 ): Promise<LogPort> {
   let kept: string[] = [];
   let keptBytes = 0;
@@ -39,27 +40,34 @@ export async function startLogPort(
     keep(line);
   };
 
-  const listener: Listener = await listen(address, (socket, peer) => {
-    if (client) {
-      // One reader at a time, as upstream: a second client is turned away.
-      socket.end();
-      return;
-    }
-    client = socket;
-    socket.on("data", () => {}); // the client only reads; anything it sends is dropped
-    const gone = () => {
-      if (client !== socket) return;
-      client = undefined;
-      log.warn("log client went away; logging to stderr until the next one connects", { peer });
-    };
-    socket.on("close", gone);
-    socket.on("error", gone);
-    const backlog = kept.join("");
-    kept = [];
-    keptBytes = 0;
-    socket.write(backlog);
-    log.info("logging to a client of the log port", { peer, address: formatAddress(address) });
-  });
+  const listener: Listener = await listen(
+    address,
+    (socket, peer) => {
+      if (client) {
+        // One reader at a time, as upstream: a second client is turned away.
+        socket.end();
+        return;
+      }
+      client = socket;
+      socket.on("data", () => {}); // the client only reads; anything it sends is dropped
+      const gone = () => {
+        if (client !== socket) return;
+        client = undefined;
+        log.warn("log client went away; logging to stderr until the next one connects", { peer });
+      };
+      socket.on("close", gone);
+      socket.on("error", gone);
+      const backlog = kept.join("");
+      kept = [];
+      keptBytes = 0;
+      socket.write(backlog);
+      log.info("logging to a client of the log port", { peer, address: formatAddress(address) });
+    },
+    {
+      ...options,
+      onWarning: (message, fields) => log.warn(message, { subsystem: "log-port", ...fields }),
+    },
+  );
   log.setSink(sink);
 
   return {

@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
 import type { AgentConfig } from "./config/table.js";
+import type { DebugConsole } from "./console/debug-console.js";
 import { ContainerService } from "./containers/container-service.js";
 import { Pod } from "./containers/pod.js";
 import { ProcessService } from "./containers/process-service.js";
@@ -13,7 +14,9 @@ import { FileService } from "./files/index.js";
 import { GuestManager } from "./guest/manager.js";
 import { MemAgent } from "./guest/mem-agent/mem-agent.js";
 import { realRoots } from "./guest/roots.js";
+import { decideInGuest, readStartFacts } from "./init/in-guest.js";
 import { exitAgent, isInit, setupAsInit, startLoopback } from "./init/index.js";
+import { SystemdNotifier } from "./init/sd-notify.js";
 import { type Level, Logger, levels } from "./log.js";
 import { type LogPort, startLogPort } from "./log-port.js";
 import { native } from "./native/index.js";
@@ -21,6 +24,7 @@ import { NetworkManager } from "./network/index.js";
 import { PolicyError } from "./policy/errors.js";
 import { PolicyManager } from "./policy/manager.js";
 import { POLICY_ENGINE } from "./policy/policy.js";
+import { Reaper } from "./processes/reaper.js";
 import { buildRouter } from "./rpc/index.js";
 import { startAgentServer } from "./server.js";
 import { StorageManager } from "./storage/index.js";
@@ -62,6 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // How we were started, read before NOTIFY_SOCKET leaves the environment.
+  const startFacts = readStartFacts();
+  const systemd = SystemdNotifier.take();
   // As PID 1 nothing is mounted yet, not even /proc with the kernel command line.
   const init = isInit();
   if (init) {
@@ -96,7 +103,14 @@ export async function main(argv: string[]): Promise<number> {
   let logPort: LogPort | undefined;
   if (config.logVport > 0) {
     try {
-      logPort = await startLogPort(log, { scheme: "vsock", cid: VMADDR_CID_ANY, port: config.logVport });
+      logPort = await startLogPort(
+        log,
+        { scheme: "vsock", cid: VMADDR_CID_ANY, port: config.logVport },
+        undefined,
+        {
+          allowVsockLoopback: config.allowVsockLoopback,
+        },
+      );
     } catch (err) {
       // Logs still reach stderr (the console): not a reason to leave the pod without an agent.
       log.error("cannot serve the log port; logging to stderr", { error: err });
@@ -104,7 +118,26 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   // Acting on the guest itself (hostname, resolv.conf, modules, bus rescans) is for a VM only.
-  const inGuest = config.inGuest || init;
+  const guestDecision = decideInGuest(startFacts, config.inGuest);
+  const { inGuest } = guestDecision;
+  log.info(inGuest ? "in a guest: acting on it" : "not in a guest: leaving the system alone", {
+    inGuest,
+    reason: guestDecision.reason,
+  });
+  const reaper = new Reaper(log.child({ subsystem: "reaper" }));
+  // Loaded only when asked for (or to warn that it was half asked for).
+  let debugConsole: DebugConsole | undefined;
+  if (config.debugConsole || config.debugConsoleVport > 0 || config.debugConsoleAddr.length) {
+    const { startDebugConsole } = await import("./console/debug-console.js");
+    debugConsole = await startDebugConsole({
+      enabled: config.debugConsole,
+      vport: config.debugConsoleVport,
+      addresses: config.debugConsoleAddr,
+      allowVsockLoopback: config.allowVsockLoopback,
+      reaper,
+      log,
+    });
+  }
   const devices = new DeviceManager({
     hotplugTimeoutMs: config.hotplugTimeoutMs,
     // In a guest, a late device may be looked for by rescanning its bus.
@@ -144,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
     storage,
     devices,
     log,
+    reaper,
   });
   const containers = new ContainerService(pod);
   // DestroySandbox ends the agent, as upstream; `stop` is bound once the server is up.
@@ -171,6 +205,10 @@ export async function main(argv: string[]): Promise<number> {
       policyEngine: POLICY_ENGINE,
       ociRuntime: config.ociRuntime,
       nodeVersion: process.version,
+      inGuest,
+      inGuestReason: guestDecision.reason,
+      debugConsole: debugConsole?.addresses ?? [],
+      vsockLoopbackAllowed: config.allowVsockLoopback,
     }),
   });
   let server: Awaited<ReturnType<typeof startAgentServer>>;
@@ -183,7 +221,9 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   stop = installSignalHandlers(log, async () => {
+    notifySystemd(systemd, { STOPPING: "1" }, log);
     await server.close(config.shutdownGraceMs);
+    await debugConsole?.close();
     await containers.shutdown();
     await logPort?.close();
   });
@@ -206,7 +246,22 @@ export async function main(argv: string[]): Promise<number> {
       listen: Math.round(performance.now() - configuredMs),
     },
   });
+  notifySystemd(systemd, { READY: "1", STATUS: `serving ${server.addresses.join(" ")}` }, log);
   return 0;
+}
+
+/** sd_notify, when systemd asked for it; a failure is logged (systemd then times the unit out). */
+function notifySystemd(
+  systemd: SystemdNotifier | undefined,
+  state: Record<string, string>,
+  log: Logger,
+): void {
+  if (!systemd) return;
+  try {
+    systemd.notify(state);
+  } catch (err) {
+    log.error("cannot notify systemd", { socket: systemd.socket, state, error: err });
+  }
 }
 
 function parseCli(argv: string[]) {

@@ -22,10 +22,11 @@ export async function startAgentServer(
 ): Promise<AgentServer> {
   const onWarning = (message: string, fields?: Record<string, unknown>) =>
     log.warn(message, { subsystem: "transport", ...fields });
+  const listenOptions = { onWarning, allowVsockLoopback: config.allowVsockLoopback };
   const ttrpc = new TtrpcServer({ router, log });
   const listeners: Listener[] = [];
   for (const address of config.serverAddr) {
-    listeners.push(await listen(address, (socket, peer) => ttrpc.serve(socket, peer), { onWarning }));
+    listeners.push(await listen(address, (socket, peer) => ttrpc.serve(socket, peer), listenOptions));
   }
 
   let closeGrpc: ((graceMs: number) => Promise<void>) | undefined;
@@ -33,7 +34,7 @@ export async function startAgentServer(
     // Loaded on demand so an agent without gRPC never pays for grpc-js.
     const { createGrpcServer } = await import("./grpc/server.js");
     const grpc = createGrpcServer(router, log.child({ subsystem: "grpc" }));
-    listeners.push(await listen(config.grpcAddr, (socket) => grpc.serve(socket), { onWarning }));
+    listeners.push(await listen(config.grpcAddr, (socket) => grpc.serve(socket), listenOptions));
     closeGrpc = (graceMs) => grpc.close(graceMs);
   }
 

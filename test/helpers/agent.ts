@@ -39,6 +39,8 @@ export interface AgentOptions {
   args?: string[];
   /** Run inside this network namespace (`ip netns exec`). */
   netns?: string;
+  /** A command the agent's command line is appended to (e.g. `unshare --uts --mount`). */
+  launcher?: string[];
   /** Wait for this many ms for "agent ready". */
   readyTimeoutMs?: number;
 }
@@ -77,7 +79,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     cmdlineFile,
     ...(options.args ?? []),
   ];
-  const [file, ...args] = options.netns ? ["ip", "netns", "exec", options.netns, ...command] : command;
+  const [file, ...args] = options.netns
+    ? ["ip", "netns", "exec", options.netns, ...command]
+    : [...(options.launcher ?? []), ...command];
   const child = execa(file!, args, {
     env: {
       KATA_AGENT_SERVER_ADDR: address,

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ext/features.proto.
  */
 export const file_ext_features: GenFile = /*@__PURE__*/
-  fileDesc("ChJleHQvZmVhdHVyZXMucHJvdG8SBmthdGF0cyK5AQoNQWdlbnRGZWF0dXJlcxITCgthcGlfdmVyc2lvbhgBIAEoCRINCgV3aXJlcxgCIAMoCRISCgp0cmFuc3BvcnRzGAMgAygJEhcKD3N0b3JhZ2VfZHJpdmVycxgEIAMoCRIVCg11bmltcGxlbWVudGVkGAUgAygJEhUKDXBvbGljeV9lbmdpbmUYBiABKAkSEwoLb2NpX3J1bnRpbWUYByABKAkSFAoMbm9kZV92ZXJzaW9uGAggASgJImsKE1ZlcnNpb25XaXRoRmVhdHVyZXMSFAoMZ3JwY192ZXJzaW9uGAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkSJwoIZmVhdHVyZXMYZCABKAsyFS5rYXRhdHMuQWdlbnRGZWF0dXJlc2IGcHJvdG8z");
+  fileDesc("ChJleHQvZmVhdHVyZXMucHJvdG8SBmthdGF0cyKbAgoNQWdlbnRGZWF0dXJlcxITCgthcGlfdmVyc2lvbhgBIAEoCRINCgV3aXJlcxgCIAMoCRISCgp0cmFuc3BvcnRzGAMgAygJEhcKD3N0b3JhZ2VfZHJpdmVycxgEIAMoCRIVCg11bmltcGxlbWVudGVkGAUgAygJEhUKDXBvbGljeV9lbmdpbmUYBiABKAkSEwoLb2NpX3J1bnRpbWUYByABKAkSFAoMbm9kZV92ZXJzaW9uGAggASgJEhAKCGluX2d1ZXN0GAkgASgIEhcKD2luX2d1ZXN0X3JlYXNvbhgKIAEoCRIVCg1kZWJ1Z19jb25zb2xlGAsgAygJEh4KFnZzb2NrX2xvb3BiYWNrX2FsbG93ZWQYDCABKAgiawoTVmVyc2lvbldpdGhGZWF0dXJlcxIUCgxncnBjX3ZlcnNpb24YASABKAkSFQoNYWdlbnRfdmVyc2lvbhgCIAEoCRInCghmZWF0dXJlcxhkIAEoCzIVLmthdGF0cy5BZ2VudEZlYXR1cmVzYgZwcm90bzM");
 
 /**
  * @generated from message katats.AgentFeatures
@@ -75,6 +75,34 @@ export type AgentFeatures = Message<"katats.AgentFeatures"> & {
    * @generated from field: string node_version = 8;
    */
   nodeVersion: string;
+
+  /**
+   * Whether the agent acts on the guest itself (hostname, resolv.conf, modules, bus rescans).
+   *
+   * @generated from field: bool in_guest = 9;
+   */
+  inGuest: boolean;
+
+  /**
+   * How that was decided: an explicit setting, PID 1, or a systemd service.
+   *
+   * @generated from field: string in_guest_reason = 10;
+   */
+  inGuestReason: string;
+
+  /**
+   * Addresses of the debug console (agent.debug_console), "/dev/console" for the serial one.
+   *
+   * @generated from field: repeated string debug_console = 11;
+   */
+  debugConsole: string[];
+
+  /**
+   * Whether vsock connections from inside the VM are accepted (agent.allow_vsock_loopback).
+   *
+   * @generated from field: bool vsock_loopback_allowed = 12;
+   */
+  vsockLoopbackAllowed: boolean;
 };
 
 /**

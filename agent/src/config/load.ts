@@ -4,7 +4,9 @@
 //     agent.config_file, that TOML file is used instead and nothing else is read (as upstream:
 //     no environment overrides in that case). Otherwise the agent.* parameters apply in order,
 //     then environment overrides.
-// Unknown agent.* parameters and TOML keys are warnings; a bad value is an error naming it.
+// Unknown agent.* parameters and TOML keys are warnings; a bad value is an error naming it. A
+// setting this agent accepts but does not act on (the table's `unsupported`) is one warning
+// naming it, whichever sources gave it.
 import { readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { parseCmdline } from "./cmdline.js";
@@ -44,10 +46,13 @@ export function loadConfig(input: LoadInput = {}): Loaded {
   const memAgent: Record<string, unknown> = {};
   const warnings: string[] = [];
   const sources: string[] = [];
+  /** Each setting a source gave, with the first name it was given under. */
+  const given = new Map<Key, string>();
 
   const set = (key: Key, raw: RawValue, origin: string) => {
     try {
       values[key] = settings[key].parse(raw);
+      if (!given.has(key)) given.set(key, origin);
     } catch (err) {
       const why = err instanceof ValueError ? err.message : String(err);
       throw new ConfigError(`${origin}: invalid value ${JSON.stringify(String(raw))}: ${why}`);
@@ -97,7 +102,7 @@ export function loadConfig(input: LoadInput = {}): Loaded {
     const configFile = params.find((p) => p.name === "agent.config_file");
     if (configFile?.value) {
       applyToml(configFile.value);
-      return { config: { ...values, memAgent } as AgentConfig, warnings, sources };
+      return finish();
     }
     sources.push(input.cmdline === undefined ? `cmdline:${cmdlineFile}` : "cmdline");
     for (const { name, value } of params) {
@@ -123,14 +128,31 @@ export function loadConfig(input: LoadInput = {}): Loaded {
     }
     applyEnv();
   }
-  return { config: { ...values, memAgent } as AgentConfig, warnings, sources };
+  return finish();
+
+  function finish(): Loaded {
+    for (const [key, name] of given) {
+      const s = settings[key] as Setting<unknown>;
+      if (s.unsupported === undefined || s.honours?.(values[key])) continue;
+      warnings.push(`${name} is not supported by this agent and is ignored: ${s.unsupported}`);
+    }
+    return { config: { ...values, memAgent } as AgentConfig, warnings, sources };
+  }
 }
 
 /** `kata-agent --help` text for the settings, generated from the table. */
 export function settingsHelp(): string {
-  const lines = entries.map(([, s]) => {
+  const describe = (s: Setting<unknown>) => {
     const names = [s.cmdline, s.env, s.toml ? `toml:${s.toml}` : undefined].filter(Boolean).join(" | ");
-    return `  ${names}\n      ${s.help}`;
-  });
-  return lines.join("\n");
+    return `  ${names}\n      ${s.help}${s.unsupported ? `\n      (${s.unsupported})` : ""}`;
+  };
+  const supported = entries.filter(([, s]) => s.unsupported === undefined).map(([, s]) => describe(s));
+  const unsupported = entries.filter(([, s]) => s.unsupported !== undefined).map(([, s]) => describe(s));
+  return [
+    "Supported:",
+    ...supported,
+    "",
+    "Accepted for compatibility but not supported (a warning names each one that is set):",
+    ...unsupported,
+  ].join("\n");
 }

@@ -15,10 +15,25 @@ export interface Setting<T> {
   default: T;
   parse(raw: v.RawValue): T;
   help: string;
+  /**
+   * Accepted for compatibility with upstream's agent but not acted on: why. When the setting is
+   * given (and `honours` does not accept the value), the agent logs one warning naming it.
+   */
+  unsupported?: string;
+  /** The values this agent's behaviour already matches (e.g. "off" for a feature it lacks). */
+  honours?: (value: T) => boolean;
 }
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 const SERVER_SCHEMES = ["vsock", "unix", "tcp", "serial"] as const;
+const GUEST_COMPONENT_PROCS = [
+  "none",
+  "attestation-agent",
+  "confidential-data-hub",
+  "api-server-rest",
+] as const;
+const isFalse = (value: boolean) => !value;
+const isEmpty = (value: string) => value === "";
 
 export const settings = {
   serverAddr: setting<Address[]>({
@@ -58,14 +73,22 @@ export const settings = {
     toml: "debug_console",
     default: false,
     parse: v.bool,
-    help: "start a debug shell on the console (or on debug_console_vport)",
+    help: "serve a root shell with a terminal: on debug_console_vport (as `kata-runtime exec` expects) and debug_console_addr, or else on /dev/console",
   }),
   debugConsoleVport: setting<number>({
     cmdline: "agent.debug_console_vport",
     toml: "debug_console_vport",
     default: 0,
     parse: v.uint,
-    help: "vsock port for the debug console (0: serial console)",
+    help: "vsock port of the debug console (the runtime passes 1026; 0: no vsock port)",
+  }),
+  debugConsoleAddr: setting<Address[]>({
+    cmdline: "agent.debug_console_addr",
+    env: "KATA_AGENT_DEBUG_CONSOLE_ADDR",
+    toml: "debug_console_addr",
+    default: [],
+    parse: v.optionalAddressList("vsock", "unix", "tcp", "serial"),
+    help: "more debug console addresses, comma-separated: vsock://CID:PORT, unix://PATH, tcp://HOST:PORT, serial://PORT-NAME (a virtio-serial port); not upstream's, for hosts without vsock and for tests",
   }),
   devMode: setting<boolean>({
     cmdline: "agent.devmode",
@@ -73,7 +96,9 @@ export const settings = {
     toml: "dev_mode",
     default: false,
     parse: v.bool,
-    help: "development mode (accepted for compatibility)",
+    help: "development mode",
+    unsupported: "it has no effect here, as in upstream's agent",
+    honours: isFalse,
   }),
   tracing: setting<boolean>({
     cmdline: "agent.trace",
@@ -82,7 +107,9 @@ export const settings = {
     toml: "tracing",
     default: false,
     parse: v.bool,
-    help: "OpenTelemetry tracing (accepted; this agent logs spans at debug level instead)",
+    help: "OpenTelemetry tracing of the agent's calls",
+    unsupported: "this agent has no tracing exporter; agent.log=debug logs each call instead",
+    honours: isFalse,
   }),
   hotplugTimeoutMs: setting<number>({
     cmdline: "agent.hotplug_timeout",
@@ -104,6 +131,8 @@ export const settings = {
     default: false,
     parse: v.bool,
     help: "mount cgroup v2 only (also set by cgroup_no_v1=all)",
+    unsupported: "as PID 1 this agent always mounts cgroup v2 only; cgroup v1 is not offered",
+    honours: (value) => value,
   }),
   ociRuntime: setting<string>({
     cmdline: "agent.oci_runtime",
@@ -121,12 +150,21 @@ export const settings = {
     parse: v.text,
     help: "where container bundles and sandbox state live",
   }),
-  inGuest: setting<boolean>({
+  inGuest: setting<boolean | undefined>({
     env: "KATA_AGENT_IN_GUEST",
     toml: "in_guest",
+    default: undefined,
+    parse: v.bool,
+    help: "whether to act on the guest itself (hostname, /etc/resolv.conf, kernel modules, bus rescans); unset: yes as PID 1 or as a systemd service, otherwise no",
+  }),
+  allowVsockLoopback: setting<boolean>({
+    cmdline: "agent.allow_vsock_loopback",
+    flag: true,
+    env: "KATA_AGENT_ALLOW_VSOCK_LOOPBACK",
+    toml: "allow_vsock_loopback",
     default: false,
     parse: v.bool,
-    help: "act on the guest itself: hostname, /etc/resolv.conf, kernel modules (set by the guest image; always on as PID 1)",
+    help: "accept vsock connections from inside this VM (CID 1 or its own CID), which otherwise are refused so that containers cannot reach the agent, its debug console or its log port",
   }),
   policyFile: setting<string>({
     cmdline: "agent.policy_file",
@@ -141,77 +179,95 @@ export const settings = {
     toml: "passfd_listener_port",
     default: 0,
     parse: v.uint,
-    help: "runtime-rs passfd I/O listener port (accepted; 0 is off)",
+    help: "runtime-rs passfd I/O listener port (0: off)",
+    unsupported: "container I/O goes through ReadStdout/WriteStdin only",
+    honours: (port) => port === 0,
   }),
   cdhApiTimeoutMs: setting<number>({
     cmdline: "agent.cdh_api_timeout",
     toml: "cdh_api_timeout",
     default: 50_000,
     parse: v.seconds,
-    help: "confidential data hub call timeout (accepted; no CDH here)",
+    help: "confidential data hub call timeout",
+    unsupported: "this agent has no confidential data hub",
   }),
   imagePullTimeoutMs: setting<number>({
     cmdline: "agent.image_pull_timeout",
     toml: "image_pull_timeout",
     default: 1_200_000,
     parse: v.seconds,
-    help: "guest image pull timeout (accepted; guest pull is not supported)",
+    help: "guest image pull timeout",
+    unsupported: "this agent does not pull images in the guest",
   }),
   cdiTimeoutMs: setting<number>({
     cmdline: "agent.cdi_timeout",
     toml: "cdi_timeout",
     default: 100_000,
     parse: v.seconds,
-    help: "wait for CDI device specs (accepted)",
+    help: "wait for CDI device specs",
+    unsupported: "this agent does not read CDI device specs",
   }),
   launchProcessTimeoutMs: setting<number>({
     cmdline: "agent.launch_process_timeout",
     toml: "launch_process_timeout",
     default: 6000,
     parse: v.seconds,
-    help: "confidential guest component start timeout (accepted)",
+    help: "confidential guest component start timeout",
+    unsupported: "this agent starts no confidential guest components",
   }),
   visibleCdiDevices: setting<boolean>({
     cmdline: "agent.visible_cdi_devices",
     toml: "visible_cdi_devices",
     default: false,
     parse: v.bool,
-    help: "map VISIBLE_CDI_DEVICES to CDI devices (accepted)",
+    help: "map VISIBLE_CDI_DEVICES to CDI devices",
+    unsupported: "this agent does not read CDI device specs",
+    honours: isFalse,
   }),
   guestComponentsRestApi: setting({
     cmdline: "agent.guest_components_rest_api",
     toml: "guest_components_rest_api",
     default: "resource" as const,
     parse: v.oneOf("all", "attestation", "resource"),
-    help: "confidential guest components REST API features (accepted)",
+    help: "confidential guest components REST API features",
+    unsupported: "this agent starts no confidential guest components",
   }),
-  guestComponentsProcs: setting({
+  guestComponentsProcs: setting<(typeof GUEST_COMPONENT_PROCS)[number]>({
     cmdline: "agent.guest_components_procs",
     toml: "guest_components_procs",
-    default: "api-server-rest" as const,
-    parse: v.oneOf("none", "attestation-agent", "confidential-data-hub", "api-server-rest"),
-    help: "confidential guest components to start (accepted)",
+    default: "api-server-rest",
+    parse: v.oneOf(...GUEST_COMPONENT_PROCS),
+    help: "confidential guest components to start",
+    unsupported: "this agent starts no confidential guest components",
+    honours: (procs) => procs === "none",
   }),
   secureStorageIntegrity: setting<boolean>({
     cmdline: "agent.secure_storage_integrity",
     toml: "secure_storage_integrity",
-    default: true,
+    // Upstream's default is true; here the default says what this agent does.
+    default: false,
     parse: v.bool,
-    help: "integrity for confidential secure mounts (accepted)",
+    help: "dm-integrity under encrypted storage (encryption_key=ephemeral)",
+    unsupported: "encrypted storage is LUKS2 without dm-integrity: confidential, not tamper-evident",
+    honours: isFalse,
   }),
   httpsProxy: setting<string>({
     cmdline: "agent.https_proxy",
     toml: "https_proxy",
     default: "",
     parse: v.text,
-    help: "HTTPS proxy (accepted)",
+    help: "HTTPS proxy for image pulls in the guest",
+    unsupported: "this agent does not pull images in the guest",
+    honours: isEmpty,
   }),
   noProxy: setting<string>({
     cmdline: "agent.no_proxy",
     toml: "no_proxy",
     default: "",
     parse: v.text,
-    help: "proxy exclusions (accepted)",
+    help: "proxy exclusions for image pulls in the guest",
+    unsupported: "this agent does not pull images in the guest",
+    honours: isEmpty,
   }),
   memAgentEnable: setting<boolean>({
     cmdline: "agent.mem_agent_enable",

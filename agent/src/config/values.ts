@@ -109,3 +109,9 @@ export function addressList(...schemes: Scheme[]) {
     return parts.map((p) => one(p));
   };
 }
+
+/** Like addressList, but an empty value means none. */
+export function optionalAddressList(...schemes: Scheme[]) {
+  const list = addressList(...schemes);
+  return (raw: RawValue): Address[] => (text(raw).trim() === "" ? [] : list(raw));
+}

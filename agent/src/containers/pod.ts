@@ -22,6 +22,8 @@ export interface PodOptions {
   storage: StorageManager;
   devices: DeviceManager;
   log: Logger;
+  /** The agent's one reaper, when others (the debug console) reap children too. */
+  reaper?: Reaper;
 }
 
 const SIGKILL = 9;
@@ -36,7 +38,7 @@ export class Pod {
 
   constructor(readonly options: PodOptions) {
     this.log = options.log.child({ subsystem: "containers" });
-    this.reaper = new Reaper(this.log);
+    this.reaper = options.reaper ?? new Reaper(this.log);
     this.oom = new OomEvents(this.log);
     this.sandbox = new Sandbox(options.runDir, options.inGuest, this.log);
   }

@@ -25,6 +25,7 @@ import {
   TtrpcClient,
 } from "../client/index.js";
 import { runBridge } from "./bridge.js";
+import { runConsole } from "./console.js";
 import { findMethod, kebab, type Method, methods } from "./methods.js";
 import { buildRequest, flagFields, flagName, readJsonArgument, UsageError } from "./request.js";
 import { readSpecFile } from "./spec-file.js";
@@ -33,6 +34,7 @@ const USAGE = `Usage: kata-agent-ctl [--addr ADDR] [--timeout DURATION] <RPC> [R
        kata-agent-ctl list
        kata-agent-ctl <RPC> --help
        kata-agent-ctl bridge --listen ADDR --connect ADDR
+       kata-agent-ctl console ADDR
 
 Calls one Kata agent RPC over ttrpc and prints the reply as JSON.
 
@@ -42,6 +44,8 @@ Calls one Kata agent RPC over ttrpc and prints the reply as JSON.
   --FIELD   a scalar field of the request, e.g. --container-id c1 --signal 9
             (bytes fields take text: WriteStdin --data 'hello\\n')
   --spec    CreateContainer only: the OCI spec from a config.json or bundle directory
+  console   the agent's debug console (agent.debug_console) on this terminal, in raw mode,
+            as 'kata-runtime exec' gives it: ADDR is its port, e.g. vsock://CID:1026
 
 Options:
   --addr ADDR              agent address (default $KATA_AGENT_ADDR): vsock://CID:PORT,
@@ -76,6 +80,7 @@ export async function main(argv: string[], io = defaultIo()): Promise<number> {
     return options.help ? 0 : 2;
   }
   if (command === "bridge") return bridgeCommand(options, io);
+  if (command === "console") return consoleCommand(options, requestArg, extra, io);
   if (command === "list") {
     io.out(`${methods.map((m) => `${m.service.typeName}.${m.desc.name}`).join("\n")}\n`);
     return 0;
@@ -163,6 +168,35 @@ async function bridgeCommand(options: Options, io: Io): Promise<number> {
     io.err(`kata-agent-ctl: bridge: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+/** `console ADDR` (or --addr ADDR): the debug console, relayed to this terminal. */
+async function consoleCommand(
+  options: Options,
+  addrArg: string | undefined,
+  extra: string[],
+  io: Io,
+): Promise<number> {
+  const usage =
+    "Usage: kata-agent-ctl console ADDR\n\nOpens the agent's debug console (agent.debug_console) on this terminal: ADDR is the\nconsole's port, e.g. vsock://CID:1026, hvsock://VMM-SOCKET:1026, unix://PATH, tcp://HOST:PORT.\nThe terminal is in raw mode (^C goes to the guest); exit the shell to leave.\n";
+  const addr = addrArg ?? options.addr;
+  if (options.help || !addr || extra.length) {
+    (options.help ? io.out : io.err)(usage);
+    return options.help ? 0 : 2;
+  }
+  let address: Address;
+  try {
+    address = parseAddress(addr, CLIENT_SCHEMES);
+  } catch (err) {
+    if (!(err instanceof AddressError)) throw err;
+    io.err(`kata-agent-ctl: ${err.message}\n`);
+    return 2;
+  }
+  return runConsole(address, options.connectTimeoutMs, {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    err: io.err,
+  });
 }
 
 function render(method: Method, reply: Uint8Array, raw: boolean): string | Uint8Array {

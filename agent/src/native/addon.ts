@@ -15,6 +15,12 @@ export interface WaitStatus {
   status: number;
 }
 
+/** The other end of a vsock connection. */
+export interface VsockPeer {
+  cid: number;
+  port: number;
+}
+
 export type RebootMode = "poweroff" | "restart" | "halt";
 
 /**
@@ -27,6 +33,10 @@ export interface Native {
   vsockListen(cid: number, port: number, backlog: number): number;
   /** A connected, non-blocking AF_VSOCK socket; throws ETIMEDOUT after `timeoutMs`. */
   vsockConnect(cid: number, port: number, timeoutMs: number): number;
+  /** getpeername() of a connected AF_VSOCK socket (EAFNOSUPPORT for any other kind). */
+  vsockPeer(fd: number): VsockPeer;
+  /** This machine's CID (IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock). */
+  vsockLocalCid(): number;
   /** prctl(PR_SET_CHILD_SUBREAPER): orphans of our descendants are re-parented to us. */
   setChildSubreaper(): void;
   /** Non-blocking waitpid(pid, WNOHANG | __WALL): `null` while the child runs; ECHILD if not ours. */
@@ -43,6 +53,14 @@ export interface Native {
   setWinsize(fd: number, rows: number, cols: number): void;
   /** A new pty pair, neither end becoming our controlling terminal. */
   openPty(): [master: number, slave: number];
+  /**
+   * Starts `file` (argv[0] included in `argv`, `env` as "NAME=value") as the leader of a new
+   * session with `ttyFd` as its controlling terminal and standard streams; returns its pid,
+   * which the caller must reap. Exit status 126: the terminal could not be set up; 127: exec failed.
+   */
+  spawnInSession(file: string, argv: readonly string[], env: readonly string[], ttyFd: number): number;
+  /** One datagram to a Unix socket path ("@name": abstract), e.g. sd_notify's READY=1. */
+  sendDatagram(path: string, data: string): void;
   /** setsid(); returns the new session id. */
   setsid(): number;
   /** TIOCSCTTY: make the tty on `fd` the controlling terminal of this (session leader) process. */
@@ -146,4 +164,8 @@ const REQUIRED = [
   "swapon",
   "addRandomEntropy",
   "linkUp",
+  "vsockPeer",
+  "vsockLocalCid",
+  "spawnInSession",
+  "sendDatagram",
 ] as const satisfies readonly (keyof Native)[];

@@ -1,2 +1,9 @@
-export { locateNative, type Native, native, type RebootMode, type WaitStatus } from "./addon.js";
+export {
+  locateNative,
+  type Native,
+  native,
+  type RebootMode,
+  type VsockPeer,
+  type WaitStatus,
+} from "./addon.js";
 export { type ListenOptions, listenOnFd, socketFd, socketFromFd } from "./fd-stream.js";

@@ -3,9 +3,10 @@
 import { lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { listenOnFd, native } from "../native/index.js";
+import { listenOnFd, native, socketFd, type VsockPeer } from "../native/index.js";
 import { type Address, formatAddress, unixSocketPath } from "./address.js";
 import { listenSerial } from "./serial.js";
+import { LoopbackGuard } from "./vsock-loopback.js";
 
 export type OnConnection = (socket: Duplex, peer: string) => void;
 
@@ -17,8 +18,10 @@ export interface Listener {
 }
 
 export interface ListenOptions {
-  /** Reports problems a listener recovers from (accept errors, serial reconnects). */
+  /** Reports problems a listener recovers from (accept errors, serial reconnects, refusals). */
   onWarning?: (message: string, fields?: Record<string, unknown>) => void;
+  /** vsock only: also admit peers inside this machine (vsock loopback). Default false. */
+  allowVsockLoopback?: boolean;
 }
 
 export async function listen(
@@ -55,11 +58,33 @@ async function listenOn(
       return listenNet(address, text, onConnection);
     case "vsock": {
       // Node's net module cannot create AF_VSOCK sockets; the addon makes one, libuv serves it.
-      let peers = 0;
       const fd = native().vsockListen(address.cid, address.port, 128);
-      const server = listenOnFd(fd, (socket) => onConnection(socket, `vsock#${++peers}`), {
-        onError: (error) => warn("vsock accept failed", { error }),
+      const guard = new LoopbackGuard({
+        allow: options.allowVsockLoopback ?? false,
+        localCid: localCid(),
+        address: text,
+        warn,
       });
+      const server = listenOnFd(
+        fd,
+        (socket) => {
+          let peer: VsockPeer;
+          try {
+            peer = native().vsockPeer(socketFd(socket));
+          } catch (error) {
+            // Gone before we looked (ENOTCONN): nobody to serve.
+            warn("cannot read a vsock peer's address; closing the connection", { error });
+            socket.destroy();
+            return;
+          }
+          if (!guard.admit(peer)) {
+            socket.destroy();
+            return;
+          }
+          onConnection(socket, `vsock:${peer.cid}:${peer.port}`);
+        },
+        { onError: (error) => warn("vsock accept failed", { error }) },
+      );
       return { address: text, close: () => server.close() };
     }
     case "serial":
@@ -107,4 +132,18 @@ function removeStaleSocket(path: string): void {
   } catch {
     // nothing there
   }
+}
+
+let ownCid: { cid: number | undefined } | undefined;
+
+/** This machine's CID, read once; undefined without /dev/vsock (then only CID 1 is local). */
+function localCid(): number | undefined {
+  if (!ownCid) {
+    try {
+      ownCid = { cid: native().vsockLocalCid() };
+    } catch {
+      ownCid = { cid: undefined };
+    }
+  }
+  return ownCid.cid;
 }

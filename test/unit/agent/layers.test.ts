@@ -31,6 +31,9 @@ const FORBIDDEN: Record<string, string[]> = {
   grpc: ["ttrpc", "rpc", ...MANAGERS, "tools"],
   rpc: ["transport", ...WIRES, "tools"],
   ...Object.fromEntries(MANAGERS.map((m) => [m, ["rpc", "transport", ...WIRES]])),
+  // The debug console stands beside the server: it listens (transport) and reaps its shells
+  // (processes), and has nothing to do with the API.
+  console: ["rpc", ...WIRES, "core", ...MANAGERS.filter((m) => m !== "processes")],
 };
 
 /** Tool modules (one per external program) sit at the bottom, beside native/. */

@@ -1,7 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { native } from "../../../../agent/src/native/index.js";
+import { native, socketFd } from "../../../../agent/src/native/index.js";
+import { buildVsockProbe, runVsockProbe } from "../../../helpers/vsock-probe.js";
 
 beforeAll(() => {
   execFileSync(process.execPath, [new URL("../../../../agent/native/build.mjs", import.meta.url).pathname]);
@@ -58,5 +61,46 @@ describe("vsockConnect", () => {
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(1500); // the kernel's own 2 s default did not apply
+  });
+});
+
+describe("vsockLocalCid", () => {
+  it("reads the same CID as an independent C program's ioctl on /dev/vsock", () => {
+    const probe = runVsockProbe(buildVsockProbe(), ["local-cid"]);
+    expect(probe.exitCode).toBe(0);
+    expect(native().vsockLocalCid()).toBe(Number(probe.outcome));
+    // A machine's own CID is never one of the reserved ones (0 hypervisor, 1 local, 2 host).
+    expect(native().vsockLocalCid()).toBeGreaterThan(2);
+  });
+});
+
+describe("vsockPeer", () => {
+  // This host has no vsock loopback, so no vsock connection can be made here; the address of a
+  // real peer is checked inside the guest (the boot check's bridge and the vsock probe).
+  it("fails with ENOTCONN on a listening socket, which has no peer", () => {
+    const fd = native().vsockListen(-1, freshPort(), 1);
+    try {
+      expect(() => native().vsockPeer(fd)).toThrow(
+        expect.objectContaining({ code: "ENOTCONN", syscall: "getpeername" }),
+      );
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("refuses a connected socket of another family (EAFNOSUPPORT)", async () => {
+    const socketPath = path.join(process.env.TMPDIR ?? "/tmp", `peer-${process.pid}.sock`);
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const client = net.connect(socketPath);
+    await new Promise((resolve) => client.once("connect", resolve));
+    try {
+      expect(() => native().vsockPeer(socketFd(client))).toThrow(
+        expect.objectContaining({ code: "EAFNOSUPPORT", syscall: "getpeername" }),
+      );
+    } finally {
+      client.destroy();
+      server.close();
+    }
   });
 });
