@@ -55,6 +55,9 @@ export function kernelCmdline(form: BootForm, guest: Guest, agentLogLevel: strin
   return [
     "console=ttyS0 loglevel=6 printk.time=1 panic=-1 reboot=acpi",
     `agent.server_addr=serial://${PORTS.agent},vsock://-1:1024`,
+    // The check reaches the vsock listener through an in-guest bridge over vsock loopback, a
+    // peer the agent refuses unless told otherwise.
+    "agent.allow_vsock_loopback",
     `agent.log=${agentLogLevel}`,
     form === "initrd" ? `rdinit=${BOOT_CHECK_INIT}` : `${guest.imageCmdline} init=${BOOT_CHECK_INIT}`,
   ].join(" ");
