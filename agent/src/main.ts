@@ -54,7 +54,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parseCli(argv);
   } catch (err) {
-    process.stderr.write(`kata-agent: ${(err as Error).message}\nRun 'kata-agent --help' for usage.\n`);
+    // Only a mistyped command line pays for loading the suggestions.
+    const { parseArgsError, flagsOf } = await import("./cli/parse-args.js");
+    const message = parseArgsError(err, flagsOf(CLI_OPTIONS)).message;
+    process.stderr.write(`kata-agent: ${message}\nRun 'kata-agent --help' for usage.\n`);
     return 2;
   }
   if (args.help) {
@@ -264,18 +267,15 @@ function notifySystemd(
   }
 }
 
+const CLI_OPTIONS = {
+  config: { type: "string", short: "c" },
+  cmdline: { type: "string" },
+  version: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 function parseCli(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: "string", short: "c" },
-      cmdline: { type: "string" },
-      version: { type: "boolean", short: "v" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  return values;
+  return parseArgs({ args: argv, options: CLI_OPTIONS, strict: true }).values;
 }
 
 /** The guest OOM killer must never pick the agent: losing it loses the whole pod. */

@@ -140,7 +140,7 @@ export const settings = {
     toml: "oci_runtime",
     default: "auto",
     parse: v.text,
-    help: "OCI runtime for containers: crun, runc, a path, or auto (crun if installed, else runc)",
+    help: "OCI runtime for containers: crun, runc, a path, or auto (crun if installed and this host's cgroup layout lets it run containers, else runc)",
   }),
   runDir: setting<string>({
     cmdline: "agent.run_dir",

@@ -49,7 +49,12 @@ export class Pod {
       choice: this.options.ociRuntime,
       stateDir: path.join(this.options.runDir, ".oci-state"),
     }).then((rt) => {
-      this.log.info("OCI runtime", { path: rt.path, flavour: rt.flavour, version: rt.version });
+      if (rt.passedOver) {
+        this.log.warn(`not using crun: ${rt.passedOver}; using ${rt.flavour} instead`, {
+          path: rt.path,
+          version: rt.version,
+        });
+      } else this.log.info("OCI runtime", { path: rt.path, flavour: rt.flavour, version: rt.version });
       return rt;
     });
     this.opened.catch(() => {

@@ -7,12 +7,14 @@ import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
 import { runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
+import { cgroupLayout, crunRefusal } from "./cgroup-layout.js";
 import { findExecutable } from "./find.js";
+import { knownFix } from "./known-problems.js";
 
 export type RuntimeFlavour = "crun" | "runc";
 
 export interface OciRuntimeOptions {
-  /** "crun", "runc", a path, or "auto" (crun when installed, else runc). */
+  /** "crun", "runc", a path, or "auto" (crun when installed and able to run here, else runc). */
   choice: string;
   /** Where the runtime keeps container state (--root). */
   stateDir: string;
@@ -30,11 +32,13 @@ export class OciRuntime {
     readonly flavour: RuntimeFlavour,
     readonly version: string,
     private readonly stateDir: string,
+    /** Set when `auto` passed over crun: why it cannot run containers on this host. */
+    readonly passedOver?: string,
   ) {}
 
   /** Resolves the configured runtime and asks it for its version. */
   static async open(options: OciRuntimeOptions): Promise<OciRuntime> {
-    const path = resolveRuntime(options.choice);
+    const { path, passedOver } = resolveRuntime(options.choice);
     const result = await runProgram(path, ["--version"], { timeoutMs: 10_000 });
     if (result.exitCode !== 0) {
       const why = result.stderr || result.spawnError || `exit status ${result.exitCode ?? "unknown"}`;
@@ -45,7 +49,7 @@ export class OciRuntime {
     const first = stdoutText(result).split("\n")[0] ?? "";
     const flavour: RuntimeFlavour = /\bcrun\b/.test(first) ? "crun" : "runc";
     const version = /version\s+(\S+)/.exec(first)?.[1] ?? "unknown";
-    return new OciRuntime(path, flavour, version, options.stateDir);
+    return new OciRuntime(path, flavour, version, options.stateDir, passedOver);
   }
 
   /** Creates the container; its init waits until start(). Returns the init pid. */
@@ -142,7 +146,10 @@ export class OciRuntime {
       : result.isCanceled
         ? "was cancelled"
         : (result.spawnError ?? `exited with ${result.exitCode}`);
-    throw new RuntimeFailure(`${this.flavour} failed to ${options.what}: ${message || why}`);
+    const fix = message ? knownFix(message) : undefined;
+    throw new RuntimeFailure(
+      `${this.flavour} failed to ${options.what}: ${message || why}${fix ? `; ${fix}` : ""}`,
+    );
   }
 }
 
@@ -163,18 +170,28 @@ export function rootIsInitramfs(mountinfo = "/proc/self/mountinfo"): boolean {
   return initramfs;
 }
 
-function resolveRuntime(choice: string): string {
-  if (choice.includes("/")) return choice;
-  if (choice === "auto") {
-    const found = findExecutable("crun") ?? findExecutable("runc");
-    if (!found) {
-      throw new PreconditionError("no OCI runtime found: install crun or runc, or set agent.oci_runtime");
-    }
-    return found;
-  }
+function resolveRuntime(choice: string): { path: string; passedOver?: string } {
+  if (choice.includes("/")) return { path: choice };
+  if (choice === "auto") return autoRuntime();
   const found = findExecutable(choice);
   if (!found) throw new PreconditionError(`OCI runtime '${choice}' is not installed (agent.oci_runtime)`);
-  return found;
+  return { path: found };
+}
+
+/** crun when it is installed and can run containers on this host's cgroup layout, else runc. */
+function autoRuntime(): { path: string; passedOver?: string } {
+  const crun = findExecutable("crun");
+  const runc = findExecutable("runc");
+  if (crun) {
+    const refusal = crunRefusal(cgroupLayout());
+    if (!refusal) return { path: crun };
+    if (runc) return { path: runc, passedOver: refusal };
+    throw new PreconditionError(
+      `crun is the only OCI runtime installed, and ${refusal}: install runc, or run the agent where /sys/fs/cgroup is cgroup v2 only`,
+    );
+  }
+  if (runc) return { path: runc };
+  throw new PreconditionError("no OCI runtime found: install crun or runc, or set agent.oci_runtime");
 }
 
 function readPid(file: string): number {

@@ -70,7 +70,7 @@ const CLIENT_MAY_IMPORT = [
   "native",
 ];
 /** kata-agent-ctl talks to the agent through the client; its bridge also listens like the agent. */
-const CTL_MAY_IMPORT = ["client/index.ts", "transport/listen.ts", "../gen"];
+const CTL_MAY_IMPORT = ["client/index.ts", "transport/listen.ts", "cli", "../gen", "version.ts"];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -173,6 +173,11 @@ describe("agent layering", () => {
 
   it("lets the client use only the generated code, wire codecs, addresses and native", () => {
     expect(importsLeaving("client", CLIENT_MAY_IMPORT)).toEqual([]);
+  });
+
+  it("keeps the command-line pieces the bins share (cli/) free of the agent", () => {
+    // The builder imports them too: they must not drag any of the agent along.
+    expect(importsLeaving("cli", [])).toEqual([]);
   });
 
   it("lets kata-agent-ctl reach the agent only through the client", () => {
