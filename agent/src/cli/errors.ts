@@ -1,6 +1,7 @@
 // The exit codes every bin uses, and the error a mistaken command line raises. A usage error
 // (unknown command or flag, a missing or malformed value) exits 2 and says where help is; a
 // failure of the work itself exits 1 and says what to do about it.
+import { type Styles, styles } from "./colour.js";
 import { didYouMean } from "./suggest.js";
 
 export const EXIT_OK = 0;
@@ -24,11 +25,16 @@ export function unknownFlag(flag: string, flags: Iterable<string>): UsageError {
 }
 
 /**
- * The lines a bin prints for an error: `program: message`, then the hint indented under it (a
- * usage error's hint defaults to where help is).
+ * The lines a bin prints for an error: `program: message`, then what to do indented under it;
+ * the program's name in red when `style` is a terminal's.
  */
-export function formatError(program: string, message: string, hint?: string): string {
-  const lines = [`${program}: ${message}`];
+export function formatError(
+  program: string,
+  message: string,
+  hint?: string,
+  style: Styles = styles(false),
+): string {
+  const lines = [`${style.red(style.bold(`${program}:`))} ${message}`];
   if (hint) lines.push(...hint.split("\n").map((line) => `  ${line}`));
   return `${lines.join("\n")}\n`;
 }

@@ -3,11 +3,8 @@
 import { readFileSync } from "node:fs";
 import type { DescField, DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import { fromJson, ScalarType } from "@bufbuild/protobuf";
+import { UsageError } from "../cli/index.js";
 import { kebab } from "./methods.js";
-
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
 
 /** Fields that can be given as flags: scalars, enums and lists of them. */
 export function flagFields(schema: DescMessage): DescField[] {

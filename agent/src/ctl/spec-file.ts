@@ -6,8 +6,8 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type Spec, SpecSchema } from "../../gen/oci_pb.js";
+import { UsageError } from "../cli/index.js";
 import { fromRuntimeSpec } from "../client/index.js";
-import { UsageError } from "./request.js";
 
 export function readSpecFile(given: string): Spec {
   const isDir = statSafe(given)?.isDirectory() ?? false;
