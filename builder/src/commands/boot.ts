@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TtrpcClient } from "../../../agent/src/client/index.js";
+import { progressOf } from "../api/hooks.js";
+import { cacheDirOf, cacheOption } from "../api/shared-options.js";
 import { ensureGuest } from "../boot/guest.js";
 import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
 import { interactiveShell } from "../boot/shell.js";
@@ -12,12 +14,56 @@ import { smokeBoot } from "../boot/smoke.js";
 import { distroNames } from "../distro/index.js";
 import { ensureKernel } from "../pipelines/kernel.js";
 import { BuildError } from "../util/errors.js";
+import { type OptionTable, resolveOptions } from "../util/options.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
 import { trackTemporary, untrackTemporary } from "../workspace/atomic.js";
 import { defineCommand } from "./command.js";
-import { cacheDirOf, cacheOption, quietOption } from "./shared-options.js";
 
 const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
+
+const bootOptions = {
+  form: {
+    kind: "string",
+    arg: "FORM",
+    choices: ["initrd", "image", "both"],
+    default: "both",
+    help: "guest form(s) to boot",
+  },
+  distro: {
+    kind: "string",
+    arg: "NAME",
+    choices: distroNames,
+    default: "debian",
+    help: "guest distribution",
+  },
+  mirror: { kind: "string", arg: "URL|DIR", help: "package repository (needed for azurelinux here)" },
+  node: {
+    kind: "string",
+    arg: "distro|host|FILE",
+    default: "distro",
+    help: "the guest's Node.js: the distribution's, this machine's (when it needs only libraries the guest has), or a binary",
+  },
+  kernel: { kind: "string", arg: "FILE", help: "boot this kernel instead of building one" },
+  source: { kind: "string", arg: "TARBALL|DIR|VERSION", default: DEFAULT_SOURCE, help: "kernel source" },
+  kernelImage: {
+    kind: "string",
+    arg: "KIND",
+    choices: ["bzImage", "vmlinux"],
+    default: "bzImage",
+    help: "which built kernel to boot (vmlinux boots through its PVH entry)",
+  },
+  memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
+  cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
+  agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
+  shell: {
+    kind: "boolean",
+    help: "open an interactive shell in the container (tty, window resize) before tearing down",
+  },
+  baseline: { kind: "boolean", default: true, help: "also time the kernel booting a busybox /init" },
+  cache: cacheOption,
+  keep: { kind: "boolean", help: "keep the work directory (console logs, sockets)" },
+  timeout: { kind: "number", arg: "SECONDS", default: 600, help: "give up on a boot after this long" },
+} as const satisfies OptionTable;
 
 export const bootCommand = defineCommand({
   name: "boot",
@@ -33,52 +79,10 @@ export const bootCommand = defineCommand({
     "RemoveContainer, DestroySandbox, and the guest powers off. Prints the time of each phase, and",
     "the same kernel's boot to a busybox /init for comparison.",
   ].join("\n"),
-  options: {
-    form: {
-      kind: "string",
-      arg: "FORM",
-      choices: ["initrd", "image", "both"],
-      default: "both",
-      help: "guest form(s) to boot",
-    },
-    distro: {
-      kind: "string",
-      arg: "NAME",
-      choices: distroNames,
-      default: "debian",
-      help: "guest distribution",
-    },
-    mirror: { kind: "string", arg: "URL|DIR", help: "package repository (needed for azurelinux here)" },
-    node: {
-      kind: "string",
-      arg: "distro|host|FILE",
-      default: "distro",
-      help: "the guest's Node.js: the distribution's, this machine's (when it needs only libraries the guest has), or a binary",
-    },
-    kernel: { kind: "string", arg: "FILE", help: "boot this kernel instead of building one" },
-    source: { kind: "string", arg: "TARBALL|DIR|VERSION", default: DEFAULT_SOURCE, help: "kernel source" },
-    kernelImage: {
-      kind: "string",
-      arg: "KIND",
-      choices: ["bzImage", "vmlinux"],
-      default: "bzImage",
-      help: "which built kernel to boot (vmlinux boots through its PVH entry)",
-    },
-    memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
-    cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
-    agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
-    shell: {
-      kind: "boolean",
-      help: "open an interactive shell in the container (tty, window resize) before tearing down",
-    },
-    baseline: { kind: "boolean", default: true, help: "also time the kernel booting a busybox /init" },
-    json: { kind: "boolean", help: "print the timings as JSON on stdout" },
-    cache: cacheOption,
-    keep: { kind: "boolean", help: "keep the work directory (console logs, sockets)" },
-    timeout: { kind: "number", arg: "SECONDS", default: 600, help: "give up on a boot after this long" },
-    quiet: quietOption,
-  },
-  async run(values, _positionals, progress) {
+  options: bootOptions,
+  async run(given, _positionals, context) {
+    const values = resolveOptions(bootOptions, given);
+    const progress = progressOf(context.hooks);
     const cacheDir = cacheDirOf(values.cache);
     const kernel =
       values.kernel ??
@@ -119,9 +123,7 @@ export const bootCommand = defineCommand({
             timeoutSeconds: values.timeout,
             agentLogLevel: values.agentLog,
             progress,
-            print: (text) => {
-              if (!values.json) process.stdout.write(text);
-            },
+            print: context.print,
             ...(values.shell
               ? {
                   beforeDestroy: async (client: TtrpcClient) => {
@@ -138,15 +140,15 @@ export const bootCommand = defineCommand({
           )
         : undefined;
       const failed = reports.filter((r) => r.scenario.exitCode !== 0 || r.scenario.execExitCode !== 0);
-      if (values.json) {
-        process.stdout.write(
-          `${JSON.stringify({ kernel, guest: guest.dir, reports, baseline: baseline && { markerSeconds: baseline.markerSeconds } }, null, 2)}\n`,
-        );
-      } else {
-        process.stderr.write(`\n${summary(reports, baseline?.markerSeconds)}\n`);
-      }
+      if (!context.json) process.stderr.write(`\n${summary(reports, baseline?.markerSeconds)}\n`);
       if (failed.length)
         throw new BuildError(`containers exited non-zero in: ${failed.map((r) => r.form).join(", ")}`);
+      return {
+        kernel,
+        guest: guest.dir,
+        reports,
+        baseline: baseline && { markerSeconds: baseline.markerSeconds },
+      };
     } finally {
       if (values.keep) progress.info(`work directory kept: ${work}`);
       else {

@@ -1,10 +1,7 @@
-// kata-build initrd: a compressed cpio newc archive of a root filesystem.
-import { resolve } from "node:path";
-import { sourceDateEpoch } from "../context.js";
-import type { Compression } from "../pipelines/initrd.js";
-import { buildInitrd, defaultCompression, defaultLevel } from "../pipelines/initrd.js";
+// kata-build initrd: a compressed cpio newc archive of a root filesystem (the library's initrd()).
+import { initrd, initrdOptions } from "../api/initrd.js";
+import { defaultLevel } from "../pipelines/initrd.js";
 import { defineCommand } from "./command.js";
-import { outOption, quietOption, rootfsInputOption } from "./shared-options.js";
 
 export const initrdCommand = defineCommand({
   name: "initrd",
@@ -14,38 +11,11 @@ export const initrdCommand = defineCommand({
     "Writes OUT/NAME, a cpio newc archive written by kata-build itself (sorted entries, fixed times,",
     `inode numbers by position), zstd -${defaultLevel.zstd} by default (the guest kernel's RD_ZSTD; the`,
     `Debian guest fits in 60 MB), or gzip -${defaultLevel.gzip} for kernels built without RD_ZSTD.`,
-    "Adds /init pointing at the agent (agent as init) or systemd when the tree has none.",
+    "Adds /init pointing at the agent (agent as init) or systemd when the tree has none. The manifest",
+    "records the sha256 of the input tree's content.",
   ].join("\n"),
-  options: {
-    rootfs: rootfsInputOption,
-    out: outOption("out"),
-    name: { kind: "string", arg: "FILE", default: "kata-containers-initrd.img", help: "initrd file name" },
-    compression: {
-      kind: "string",
-      arg: "KIND",
-      choices: ["zstd", "gzip", "none"],
-      default: defaultCompression,
-      help: "compression",
-    },
-    level: {
-      kind: "number",
-      arg: "N",
-      help: `compression level (default: zstd ${defaultLevel.zstd}, gzip ${defaultLevel.gzip})`,
-    },
-    quiet: quietOption,
-  },
-  async run(values, _positionals, progress) {
-    await buildInitrd(
-      {
-        rootfs: resolve(values.rootfs),
-        out: resolve(values.out),
-        name: values.name,
-        compression: values.compression as Compression,
-        level: values.level,
-        epoch: sourceDateEpoch(),
-      },
-      progress,
-    );
-    process.stdout.write(`initrd: ${resolve(values.out, values.name)}\n`);
-  },
+  options: initrdOptions,
+  configurable: true,
+  run: (values, _positionals, { hooks }) => initrd(values, hooks),
+  text: (result) => `initrd: ${result.initrd}\n`,
 });

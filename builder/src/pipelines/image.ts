@@ -5,6 +5,7 @@ import { checkRootfs } from "../stages/check-rootfs.js";
 import { loadRootfs } from "../stages/load-rootfs.js";
 import { makeDisk } from "../stages/make-disk.js";
 import { makeFilesystem } from "../stages/make-filesystem.js";
+import { makeQcow2 } from "../stages/make-qcow2.js";
 import { makeVerity } from "../stages/make-verity.js";
 import { writeKernelCmdline } from "../stages/write-kernel-cmdline.js";
 import { writeManifest } from "../stages/write-manifest.js";
@@ -14,6 +15,10 @@ import type { Progress } from "../util/progress.js";
 import { withStaging } from "../workspace/atomic.js";
 
 export type { FsType } from "../formats/kernel-cmdline.js";
+export { qcow2Name } from "../stages/make-qcow2.js";
+
+/** Which disk files to write: the raw image, a qcow2 image, or both. */
+export type DiskFormat = "raw" | "qcow2" | "both";
 
 export interface ImageConfig {
   rootfs: string;
@@ -27,6 +32,8 @@ export interface ImageConfig {
   epoch: number;
   /** Seeds UUIDs, salt and disk signature; by default the tree's listing digest + epoch. */
   seed?: string;
+  /** Default: raw. */
+  format?: DiskFormat;
 }
 
 export interface ImageResult {
@@ -72,6 +79,10 @@ export async function buildImage(config: ImageConfig, progress: Progress): Promi
         seed,
       }),
     );
+    const format = config.format ?? "raw";
+    if (format !== "raw") {
+      await step("Make qcow2 image", () => makeQcow2(ctx, { name: config.name, keepRaw: format === "both" }));
+    }
     const { cmdline, verity: verityRecord } = await writeKernelCmdline(ctx, {
       name: config.name,
       fs: config.fs,
@@ -90,6 +101,7 @@ export async function buildImage(config: ImageConfig, progress: Progress): Promi
             dax: config.dax,
             verity: config.verity,
             alignMiB: config.alignMiB,
+            format,
           },
         },
       }),

@@ -50,6 +50,12 @@ export interface RootfsResult {
 export async function buildRootfs(config: RootfsConfig, progress: Progress): Promise<RootfsResult> {
   const distro = distros[config.distro];
   if (!distro) throw new BuildError(`unknown distribution '${config.distro}'`);
+  if (config.fromTar && config.extraPackages.length) {
+    throw new BuildError(
+      `--package ${config.extraPackages.join(" ")} needs a package manager, and --from-tar starts from a tarball without one`,
+      "put the packages in the tarball, or build from the distribution instead of --from-tar",
+    );
+  }
   return withStaging(config.out, async (staging) => {
     const ctx = await createContext(staging, {
       progress,

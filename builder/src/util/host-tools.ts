@@ -38,6 +38,7 @@ export const debianPackageOf: Record<string, string> = {
   bc: "bc",
   flex: "flex",
   bison: "bison",
+  "qemu-img": "qemu-utils",
   "qemu-system-x86_64": "qemu-system-x86",
   busybox: "busybox-static",
   tar: "tar",

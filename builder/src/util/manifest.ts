@@ -4,10 +4,13 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, stat } from "node:fs/promises";
 import { basename } from "node:path";
+import pkg from "../../../package.json" with { type: "json" };
 import { treeStats, walkTree } from "./tree.js";
 
+/** This toolkit's release (package.json), which kata-build --version prints. */
+export const TOOL_VERSION: string = pkg.version;
 /** The builder's name and version, as manifests and SBOMs record it. */
-export const TOOL_NAME = "kata-build-0.1.0";
+export const TOOL_NAME = `kata-build-${TOOL_VERSION}`;
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");

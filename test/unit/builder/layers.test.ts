@@ -1,6 +1,7 @@
 // The builder's layers import one way:
-//   kata-build.ts → cli.ts → commands/ → boot/ → pipelines/ → stages/ → context.ts
+//   kata-build.ts → cli.ts → commands/ → api/ → boot/ → pipelines/ → stages/ → context.ts
 //   → distro/, kernel/ → workspace/ → tools/ → formats/ → util/
+// api/ is the library (kata-guest-toolkit/builder): the commands are thin layers over it.
 // Stages never import a pipeline or one another, formats are pure TypeScript (they never run a
 // program), util never reaches up into tools, only tools/ start programs, and nothing below
 // the CLI imports commands/. The agent is reached only through its public faces. This test
@@ -25,8 +26,20 @@ const ALLOWED: Record<string, string[]> = {
   stages: ["context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
   pipelines: ["stages", "context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
   boot: ["pipelines", "context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
-  commands: ["boot", "pipelines", "context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
-  "cli.ts": ["commands", "util"],
+  api: ["boot", "pipelines", "context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
+  commands: [
+    "api",
+    "boot",
+    "pipelines",
+    "context.ts",
+    "distro",
+    "kernel",
+    "workspace",
+    "tools",
+    "formats",
+    "util",
+  ],
+  "cli.ts": ["commands", "api", "util"],
   "kata-build.ts": ["cli.ts"],
 };
 
@@ -35,9 +48,15 @@ const RUNS_PROGRAMS = ["execa", "node:child_process", "child_process"];
 
 /** The agent's public faces, and which builder layers may use each. */
 const AGENT_FACES: { prefix: string; layers: string[] }[] = [
-  { prefix: "agent/src/client/", layers: ["boot", "commands"] },
-  { prefix: "agent/gen/", layers: ["boot", "commands"] },
+  { prefix: "agent/src/client/", layers: ["boot", "commands", "api"] },
+  { prefix: "agent/gen/", layers: ["boot", "commands", "api"] },
   { prefix: "agent/src/tools/run.js", layers: ["tools"] },
+  // The command-line pieces every bin shares (exit codes, suggestions, colour).
+  { prefix: "agent/src/cli/", layers: ["util", "api", "commands", "cli.ts"] },
+  // The agent's settings and their loader: runtime-config checks agent parameters with them.
+  { prefix: "agent/src/config/", layers: ["api"] },
+  // The toolkit's own package.json: its version.
+  { prefix: "package.json", layers: ["util"] },
 ];
 
 /** One import: the importing file (relative to builder/src) and what it names. */

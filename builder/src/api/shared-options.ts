@@ -1,23 +1,17 @@
 // Options several commands take, defined once so that they read and behave alike everywhere.
-import { resolve } from "node:path";
 import type { OptionSpec } from "../util/options.js";
 import { defaultCacheDir } from "../util/paths.js";
-
-export const quietOption = {
-  kind: "boolean",
-  short: "q",
-  help: "print no progress",
-} as const satisfies OptionSpec<"boolean">;
 
 export const cacheOption = {
   kind: "string",
   arg: "DIR",
+  path: true,
   help: "cache shared by every command: packages, kernels, guests (default: $KATA_BUILD_CACHE or ~/.cache/kata-build)",
 } as const satisfies OptionSpec<"string">;
 
-/** The cache directory a --cache value names. */
+/** The cache directory a resolved --cache value names. */
 export function cacheDirOf(value: string | undefined): string {
-  return value ? resolve(value) : defaultCacheDir();
+  return value ?? defaultCacheDir();
 }
 
 export function outOption<const D extends string>(defaultDir: D) {
@@ -26,6 +20,7 @@ export function outOption<const D extends string>(defaultDir: D) {
     short: "o",
     arg: "DIR",
     default: defaultDir,
+    path: true,
     help: "output directory",
   } as const satisfies OptionSpec<"string">;
 }
@@ -35,5 +30,6 @@ export const rootfsInputOption = {
   kind: "string",
   arg: "DIR|TAR",
   default: "out/rootfs",
+  path: true,
   help: "root filesystem tree or tarball",
 } as const satisfies OptionSpec<"string">;

@@ -1,0 +1,17 @@
+// The option table of every build command, by command name: what kata-build.toml's tables
+// hold and what the CLI's flags parse into.
+import { imageOptions } from "./image.js";
+import { initrdOptions } from "./initrd.js";
+import { kernelOptions } from "./kernel.js";
+import { rootfsOptions } from "./rootfs.js";
+import { runtimeConfigOptions } from "./runtime-config.js";
+
+export const buildTables = {
+  rootfs: rootfsOptions,
+  image: imageOptions,
+  initrd: initrdOptions,
+  kernel: kernelOptions,
+  "runtime-config": runtimeConfigOptions,
+};
+
+export type BuildTables = typeof buildTables;
