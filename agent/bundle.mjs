@@ -5,10 +5,11 @@
 //    chunks/, loaded on first use, so start-up parses and keeps only what serving needs.
 //  - kata-agent-ctl.mjs is one file, built apart so the agent's chunks carry nothing of the
 //    ctl's (proto3 JSON and the well-known types it needs).
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { writeInventory } from "./bundle-inventory.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, "dist");
@@ -39,11 +40,19 @@ const common = {
   },
 };
 
-await build({
+const agent = await build({
   ...common,
   entryPoints: { "kata-agent": join(here, "src/kata-agent.ts") },
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
+  metafile: true,
+});
+// The npm packages in what the guest runs, for the image's SBOM.
+const pkg = JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8"));
+writeInventory([agent.metafile], {
+  root: join(here, ".."),
+  outFile: join(outdir, "kata-agent.packages.json"),
+  agent: { name: "kata-agent", version: pkg.version, license: pkg.license },
 });
 await build({
   ...common,

@@ -8,7 +8,8 @@ export const repo = fileURLToPath(new URL("../..", import.meta.url));
 export const agentDir = join(repo, "agent");
 
 export function ensureAgentBuilt(): string {
-  if (!existsSync(join(agentDir, "dist", "kata-agent.mjs"))) {
+  // The bundle and the list of npm packages in it (the SBOM reads it), from one `npm run build`.
+  if (!["kata-agent.mjs", "kata-agent.packages.json"].every((f) => existsSync(join(agentDir, "dist", f)))) {
     execFileSync("npm", ["run", "build"], { cwd: repo, stdio: "inherit" });
   }
   return agentDir;

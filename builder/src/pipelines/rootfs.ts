@@ -92,10 +92,10 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
     }
     const node = config.node;
     if (node) await step("Install Node.js", () => installNode(ctx, { binary: node }));
-    await step("Install agent", () => installAgent(ctx, { agentDir: config.agentDir }));
+    const agent = await step("Install agent", () => installAgent(ctx, { agentDir: config.agentDir }));
     await step("Install files", () => installFiles(ctx));
     await step("Configure init", () => configureInit(ctx));
-    await step("Make SBOM", () => makeSbom(ctx, { name: config.name }));
+    await step("Make SBOM", () => makeSbom(ctx, { name: config.name, agent }));
     await step("Strip root filesystem", () => stripRootfs(ctx, { keepPackageDb: config.keepPackageDb }));
     ctx.artifacts.unshift(config.name);
     if (config.tar) await step("Make tarball", () => makeTar(ctx, { name: `${config.name}.tar` }));

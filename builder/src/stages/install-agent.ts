@@ -1,8 +1,9 @@
 // Stage: lay the agent bundle and its native addon into /usr/lib/kata-agent/.
 import { existsSync } from "node:fs";
-import { chmod, copyFile, cp, mkdir } from "node:fs/promises";
+import { chmod, copyFile, cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { With } from "../context.js";
+import { type BundledProgram, type InstalledPackage, npmPackage } from "../formats/spdx.js";
 import { agentVersion } from "../tools/node.js";
 import { BuildError } from "../util/errors.js";
 import { hostPath } from "../util/in-root.js";
@@ -13,6 +14,33 @@ export const AGENT_DIR_IN_ROOT = "/usr/lib/kata-agent";
 export interface AgentFiles {
   bundle: string;
   addon: string;
+}
+
+/** dist/kata-agent.packages.json, which agent/bundle.mjs writes from esbuild's metafile. */
+export const INVENTORY_FILE = "kata-agent.packages.json";
+
+interface Inventory {
+  schema: number;
+  agent: { name: string; version: string; license: string };
+  packages: { name: string; version: string; license: string }[];
+}
+
+/** The npm packages bundled into the agent, from the inventory beside its bundle. */
+async function readInventory(bundle: string): Promise<Inventory> {
+  const file = join(bundle, "..", INVENTORY_FILE);
+  let inventory: Inventory;
+  try {
+    inventory = JSON.parse(await readFile(file, "utf8")) as Inventory;
+  } catch (err) {
+    throw new BuildError(
+      `cannot read ${file}, the list of npm packages bundled into the agent (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      "run `npm run build` in the repository: agent/bundle.mjs writes it with the bundle",
+    );
+  }
+  if (inventory.schema !== 1 || !Array.isArray(inventory.packages)) {
+    throw new BuildError(`${file} is not an inventory this kata-build reads`, "run `npm run build` again");
+  }
+  return inventory;
 }
 
 /** Finds the bundle and addon in a flat directory or in the repository's agent/ layout. */
@@ -40,8 +68,10 @@ export function locateAgent(dir: string): AgentFiles {
   return found;
 }
 
-export async function installAgent(ctx: With<"root">, input: { agentDir: string }): Promise<void> {
+/** Installs the agent; returns it with the npm packages bundled into it, for the SBOM. */
+export async function installAgent(ctx: With<"root">, input: { agentDir: string }): Promise<BundledProgram> {
   const files = locateAgent(input.agentDir);
+  const inventory = await readInventory(files.bundle);
   const version = await agentVersion(files.bundle, { cancelSignal: ctx.signal });
   if (!version.ok) {
     throw new BuildError(
@@ -61,10 +91,21 @@ export async function installAgent(ctx: With<"root">, input: { agentDir: string 
   const addon = join(dest, "..", "kata_native.node");
   await copyFile(files.addon, addon);
   await chmod(addon, 0o755);
+  const packages = inventory.packages.map((p) => npmPackage(p.name, p.version, p.license));
   ctx.manifest.agent = {
     version: version.stdout.trim(),
     bundle: { path: files.bundle, sha256: await sha256File(files.bundle) },
     addon: { path: files.addon, sha256: await sha256File(files.addon) },
+    bundled: inventory.packages.map((p) => `${p.name}@${p.version}`),
   };
-  ctx.progress.info(`agent ${version.stdout.trim()}`);
+  ctx.progress.info(`agent ${version.stdout.trim()}, ${packages.length} npm packages bundled`);
+  const program: InstalledPackage = {
+    name: inventory.agent.name,
+    version: inventory.agent.version,
+    arch: "",
+    license: inventory.agent.license,
+    purlType: "generic",
+    purlNamespace: "",
+  };
+  return { program, packages };
 }

@@ -8,6 +8,7 @@ import { extractTar } from "../formats/tar.js";
 import { makeDeviceNode } from "../tools/mknod.js";
 import { zstdDecompress } from "../tools/zstd.js";
 import { BuildError } from "../util/errors.js";
+import { sha256File, treeDigest } from "../util/manifest.js";
 import { type Tree, walkTree } from "../util/tree.js";
 
 export interface LoadedRootfs {
@@ -48,6 +49,9 @@ export async function loadRootfs(ctx: With<"work">, input: { path: string }): Pr
     path: input.path,
     kind: fromTar ? "tarball" : "directory",
     entries: tree.entries.length,
+    // What went into the image or initrd, whatever its path: the content, and the tarball itself.
+    treeSha256: await treeDigest(tree),
+    ...(fromTar ? { tarballSha256: await sha256File(input.path) } : {}),
   };
   return { tree, fromTar, digest: listingDigest(tree) };
 }
