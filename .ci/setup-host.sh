@@ -16,6 +16,8 @@ packages=(
   dnf rpm createrepo-c mmdebstrap erofs-utils cryptsetup-bin e2fsprogs xfsprogs squashfs-tools gnupg fdisk cpio zstd xz-utils
   # guest kernels and booting them
   qemu-system-x86 linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev
+  # qcow2 images (qemu-img); for the CLI tests a pseudo-terminal (script) and a YAML reader
+  qemu-utils bsdutils python3-yaml
   # guest networking tools the agent drives
   iproute2 iptables
 )

@@ -152,10 +152,11 @@ export function checkOptions<T extends OptionTable>(
     if (value === undefined) continue;
     const name = optionNamed(table, key);
     if (!name) {
-      const known = Object.keys(table).map(flagName);
-      throw new UsageError(
-        `unknown ${context.noun ?? "option"} ${describe(key)}${didYouMean(flagName(key), known)}`,
-      );
+      // Suggested as the caller spells options: flag names in files and kebab-case, else properties.
+      const kebab = key.includes("-") || context.describe !== undefined;
+      const known = Object.keys(table).map((n) => (kebab ? flagName(n) : n));
+      const shown = context.describe ? context.describe(key) : `'${key}'`;
+      throw new UsageError(`unknown ${context.noun ?? "option"} ${shown}${didYouMean(key, known)}`);
     }
     const spec = table[name]!;
     if (!typeMatches(spec, value)) {
