@@ -97,6 +97,7 @@ export interface Native {
 
 const FILE_NAME = "kata_native.node";
 const DEV_PATH = join("agent", "native", "build", FILE_NAME);
+const PACKAGED_PATH = join("agent", "dist", FILE_NAME);
 
 let loaded: Native | undefined;
 
@@ -120,8 +121,14 @@ export function locateNative(): string {
   const candidates: string[] = [];
   const main = process.argv[1];
   if (main) candidates.push(join(dirname(resolve(main)), FILE_NAME));
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    candidates.push(join(dir, DEV_PATH));
+  // Started from a start-up snapshot, argv[1] is no script: the bundle's own directory (the
+  // snapshot's script, or a chunk in chunks/ one level below it) holds the addon.
+  const here = dirname(fileURLToPath(import.meta.url));
+  candidates.push(join(here, FILE_NAME), join(dirname(here), FILE_NAME));
+  for (let dir = here; ; dir = dirname(dir)) {
+    // A checkout's build, or the installed package's prebuilt copy beside the agent bundle
+    // (found from the library's dist/lib/ too).
+    candidates.push(join(dir, DEV_PATH), join(dir, PACKAGED_PATH));
     if (dirname(dir) === dir) break;
   }
   const found = candidates.find((path) => existsSync(path));
@@ -133,8 +140,22 @@ export function locateNative(): string {
 }
 
 function load(path: string): Native {
-  // require() is untyped; the check below is what backs the annotation.
-  const addon: Native = createRequire(import.meta.url)(path);
+  let addon: Native;
+  try {
+    // require() is untyped; the check below is what backs the annotation.
+    addon = createRequire(import.meta.url)(path);
+  } catch (err) {
+    // The packaged addon is built for linux-x64 (glibc); anything else needs its own build.
+    const packaged = path.endsWith(PACKAGED_PATH);
+    const rebuild = packaged
+      ? `node ${join(dirname(dirname(path)), "native", "build.mjs")} --force --out-dir ${dirname(path)}`
+      : "npm run build:native -- --force";
+    throw new Error(
+      `cannot load the native addon ${path} (${(err as Error).message}); build one for this machine with ` +
+        `\`${rebuild}\` (it needs a C compiler and Node's headers)`,
+      { cause: err },
+    );
+  }
   // A stale build from an older kata_native.c would fail later and obscurely; fail here instead.
   const missing = REQUIRED.filter((name) => typeof addon[name] !== "function");
   if (missing.length > 0) {

@@ -1,7 +1,7 @@
 // kernel(): a guest kernel for kvm or mshv from the fragments in rootfs/kernel, verified option
 // by option, built once and cached, as `kata-build kernel` builds it.
 import { availableParallelism } from "node:os";
-import { type SmokeBootResult, smokeBoot } from "../boot/smoke.js";
+import { smokeBoot } from "../boot/smoke.js";
 import { ARCHES, type Arch, HYPERVISORS, type Hypervisor, type KernelRequest } from "../kernel/request.js";
 import { configureOnly, ensureKernel, exportKernel, type KernelManifest } from "../pipelines/kernel.js";
 import type { Given, OptionTable } from "../util/options.js";
@@ -80,10 +80,18 @@ export interface KernelBuildResult {
     cached: boolean;
   };
   /** With smokeBoot: how long the kernel took to reach a busybox /init under QEMU TCG, and what it saw. */
-  boot?: Omit<SmokeBootResult, "output">;
+  boot?: SmokeBoot;
 }
 
 export type KernelResult = KernelConfigResult | KernelBuildResult;
+
+/** The smoke boot's figures (seconds) and what the guest reported. */
+export interface SmokeBoot {
+  markerSeconds: number;
+  exitSeconds: number;
+  release?: string;
+  cgroupControllers?: string[];
+}
 
 export async function kernel(options: KernelOptions, hooks: BuildHooks = {}): Promise<KernelResult> {
   const o = resolveOptions(kernelOptions, options);
@@ -108,7 +116,6 @@ export async function kernel(options: KernelOptions, hooks: BuildHooks = {}): Pr
   const m = exported.manifest;
   const sizes = Object.fromEntries(m.artifacts.map((a) => [a.name, a.bytes]));
   const boot = o.smokeBoot ? await smokeBoot({ kernel: exported.bzImage, progress }) : undefined;
-  const { output: _console, ...bootResult } = boot ?? { output: "" };
   return {
     configOnly: false,
     dir: exported.dir,
@@ -126,6 +133,15 @@ export async function kernel(options: KernelOptions, hooks: BuildHooks = {}): Pr
       bootToMarkerSeconds: boot ? Math.round(boot.markerSeconds * 100) / 100 : undefined,
       cached: built.cached,
     },
-    ...(boot ? { boot: bootResult as Omit<SmokeBootResult, "output"> } : {}),
+    ...(boot
+      ? {
+          boot: {
+            markerSeconds: boot.markerSeconds,
+            exitSeconds: boot.exitSeconds,
+            ...(boot.release ? { release: boot.release } : {}),
+            ...(boot.cgroupControllers ? { cgroupControllers: boot.cgroupControllers } : {}),
+          },
+        }
+      : {}),
   };
 }
