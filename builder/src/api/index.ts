@@ -2,6 +2,8 @@
 // command takes (by property name: agentInit for --agent-init), applies the same defaults and
 // checks, and reports progress through `onProgress`; `kata-build <command>` is a thin layer over
 // it. A bad option throws a UsageError, a failed build a BuildError with a hint.
+// rootfs, image, initrd and kernel build; boot runs the boot check; runtimeConfig writes the Kata
+// runtime's configuration for a guest; cacheList and cacheClean look after the shared cache.
 //
 //   import { rootfs, image } from "kata-guest-toolkit/builder";
 //   const guest = await rootfs({ distro: "debian", agentInit: true, package: ["jq"], out: "out" },
@@ -11,6 +13,15 @@
 export { UsageError } from "../../../agent/src/cli/index.js";
 export { BuildError } from "../util/errors.js";
 export type { ProgressEvent } from "../util/progress.js";
+export {
+  type BootForm,
+  type BootHooks,
+  type BootOptions,
+  type BootReport,
+  type BootResult,
+  boot,
+  bootOptions,
+} from "./boot.js";
 export {
   CACHE_KIND_HELP,
   CACHE_KINDS,

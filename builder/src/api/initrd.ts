@@ -26,6 +26,7 @@ export const initrdOptions = {
 } as const satisfies OptionTable;
 
 export type InitrdOptions = Given<typeof initrdOptions>;
+export { defaultLevel } from "../pipelines/initrd.js";
 
 export interface InitrdResult {
   initrd: string;

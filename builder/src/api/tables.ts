@@ -1,5 +1,6 @@
 // The option table of every build command, by command name: what kata-build.toml's tables
 // hold and what the CLI's flags parse into.
+import { bootOptions } from "./boot.js";
 import { imageOptions } from "./image.js";
 import { initrdOptions } from "./initrd.js";
 import { kernelOptions } from "./kernel.js";
@@ -11,6 +12,7 @@ export const buildTables = {
   image: imageOptions,
   initrd: initrdOptions,
   kernel: kernelOptions,
+  boot: bootOptions,
   "runtime-config": runtimeConfigOptions,
 };
 

@@ -1,6 +1,5 @@
 // kata-build initrd: a compressed cpio newc archive of a root filesystem (the library's initrd()).
-import { initrd, initrdOptions } from "../api/initrd.js";
-import { defaultLevel } from "../pipelines/initrd.js";
+import { defaultLevel, initrd, initrdOptions } from "../api/initrd.js";
 import { defineCommand } from "./command.js";
 
 export const initrdCommand = defineCommand({

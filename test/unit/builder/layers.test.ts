@@ -27,18 +27,8 @@ const ALLOWED: Record<string, string[]> = {
   pipelines: ["stages", "context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
   boot: ["pipelines", "context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
   api: ["boot", "pipelines", "context.ts", "distro", "kernel", "workspace", "tools", "formats", "util"],
-  commands: [
-    "api",
-    "boot",
-    "pipelines",
-    "context.ts",
-    "distro",
-    "kernel",
-    "workspace",
-    "tools",
-    "formats",
-    "util",
-  ],
+  // A command is a thin layer over its library function.
+  commands: ["api", "util"],
   "cli.ts": ["commands", "api", "util"],
   "kata-build.ts": ["cli.ts"],
 };
@@ -48,8 +38,8 @@ const RUNS_PROGRAMS = ["execa", "node:child_process", "child_process"];
 
 /** The agent's public faces, and which builder layers may use each. */
 const AGENT_FACES: { prefix: string; layers: string[] }[] = [
-  { prefix: "agent/src/client/", layers: ["boot", "commands", "api"] },
-  { prefix: "agent/gen/", layers: ["boot", "commands", "api"] },
+  { prefix: "agent/src/client/", layers: ["boot", "api"] },
+  { prefix: "agent/gen/", layers: ["boot", "api"] },
   { prefix: "agent/src/tools/run.js", layers: ["tools"] },
   // The command-line pieces every bin shares (exit codes, suggestions, colour).
   { prefix: "agent/src/cli/", layers: ["util", "api", "commands", "cli.ts"] },
@@ -169,6 +159,7 @@ describe("builder layering", () => {
       { file: "tools/make.ts", target: "pipelines/kernel.js", kind: "builder" },
       { file: "pipelines/image.ts", target: "commands/image.js", kind: "builder" },
       { file: "boot/index.ts", target: "commands/boot.js", kind: "builder" },
+      { file: "commands/image.ts", target: "pipelines/image.js", kind: "builder" },
       { file: "boot/index.ts", target: "agent/src/containers/manager.js", kind: "outside" },
       { file: "stages/install-agent.ts", target: "agent/src/client/index.js", kind: "outside" },
     ];

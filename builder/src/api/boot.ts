@@ -1,0 +1,169 @@
+// boot(): the boot check. Builds (or takes from the cache) the kvm guest kernel and an
+// agent-as-init guest, boots it under QEMU, and runs containers through the agent like the Kata
+// runtime, reporting how long each phase took (`kata-build boot`).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { TtrpcClient } from "../../../agent/src/client/index.js";
+import { ensureGuest } from "../boot/guest.js";
+import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
+import { interactiveShell } from "../boot/shell.js";
+import { smokeBoot } from "../boot/smoke.js";
+import { distroNames } from "../distro/index.js";
+import { ensureKernel } from "../pipelines/kernel.js";
+import type { Given } from "../util/options.js";
+import { type OptionTable, resolveOptions } from "../util/options.js";
+import { dataDir, defaultAgentDir } from "../util/paths.js";
+import { trackTemporary, untrackTemporary } from "../workspace/atomic.js";
+import { type BuildHooks, progressOf } from "./hooks.js";
+import { cacheDirOf, cacheOption } from "./shared-options.js";
+
+export type { BootForm, BootReport } from "../boot/index.js";
+
+const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
+
+export const bootOptions = {
+  form: {
+    kind: "string",
+    arg: "FORM",
+    choices: ["initrd", "image", "both"],
+    default: "both",
+    help: "guest form(s) to boot",
+  },
+  distro: {
+    kind: "string",
+    arg: "NAME",
+    choices: distroNames,
+    default: "debian",
+    help: "guest distribution",
+  },
+  mirror: { kind: "string", arg: "URL|DIR", help: "package repository (needed for azurelinux here)" },
+  node: {
+    kind: "string",
+    arg: "distro|host|FILE",
+    default: "distro",
+    help: "the guest's Node.js: the distribution's, this machine's (when it needs only libraries the guest has), or a binary",
+  },
+  kernel: { kind: "string", arg: "FILE", path: true, help: "boot this kernel instead of building one" },
+  source: { kind: "string", arg: "TARBALL|DIR|VERSION", default: DEFAULT_SOURCE, help: "kernel source" },
+  kernelImage: {
+    kind: "string",
+    arg: "KIND",
+    choices: ["bzImage", "vmlinux"],
+    default: "bzImage",
+    help: "which built kernel to boot (vmlinux boots through its PVH entry)",
+  },
+  memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
+  cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
+  agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
+  shell: {
+    kind: "boolean",
+    help: "open an interactive shell in the container (tty, window resize) before tearing down",
+  },
+  baseline: { kind: "boolean", default: true, help: "also time the kernel booting a busybox /init" },
+  cache: cacheOption,
+  keep: { kind: "boolean", help: "keep the work directory (console logs, sockets)" },
+  timeout: { kind: "number", arg: "SECONDS", default: 600, help: "give up on a boot after this long" },
+} as const satisfies OptionTable;
+
+export type BootOptions = Given<typeof bootOptions>;
+
+export interface BootHooks extends BuildHooks {
+  /** What the containers print (the first one's output, the exec's), as it arrives. */
+  onOutput?: (text: string) => void;
+}
+
+export interface BootResult {
+  kernel: string;
+  /** The cached guest booted. */
+  guest: string;
+  /** One report per form booted: the phases' times and what the scenario saw. */
+  reports: BootReport[];
+  /** The same kernel booting a busybox /init (with `baseline`). */
+  baseline?: { markerSeconds: number };
+  /** Forms whose containers exited non-zero: the check failed there. */
+  failedForms: BootForm[];
+}
+
+/** With `shell`, an interactive shell in the container on this process's terminal before teardown. */
+export async function boot(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootResult> {
+  const values = resolveOptions(bootOptions, options);
+  const progress = progressOf(hooks);
+  const cacheDir = cacheDirOf(values.cache);
+  const kernel =
+    values.kernel ??
+    (await (async () => {
+      const built = await ensureKernel({
+        hypervisor: "kvm",
+        arch: "x86_64",
+        source: values.source,
+        cacheDir,
+        progress,
+      });
+      return values.kernelImage === "vmlinux" ? built.vmlinux : built.bzImage;
+    })());
+  const guest = await ensureGuest({
+    distro: values.distro,
+    ...(values.mirror ? { mirror: values.mirror } : {}),
+    ...guestNode(values.node),
+    agentDir: defaultAgentDir(),
+    dataDir: dataDir(),
+    cacheDir,
+    progress,
+  });
+  const forms: BootForm[] = values.form === "both" ? ["initrd", "image"] : [values.form as BootForm];
+  const work = mkdtempSync(path.join(tmpdir(), "kata-boot-"));
+  // Removed on Ctrl-C or SIGTERM too, unless --keep asked for it.
+  if (!values.keep) trackTemporary(work);
+  const reports: BootReport[] = [];
+  try {
+    for (const form of forms) {
+      reports.push(
+        await bootCheck({
+          form,
+          kernel,
+          guest,
+          workDir: work,
+          memoryMiB: values.memory,
+          cpus: values.cpus,
+          timeoutSeconds: values.timeout,
+          agentLogLevel: values.agentLog,
+          progress,
+          print: (text) => hooks.onOutput?.(text),
+          ...(values.shell
+            ? {
+                beforeDestroy: async (client: TtrpcClient) => {
+                  await interactiveShell(client, "long-running");
+                },
+              }
+            : {}),
+        }),
+      );
+    }
+    const baseline = values.baseline
+      ? await progress.step("Baseline: the same kernel booting a busybox /init", () =>
+          smokeBoot({ kernel, progress }),
+        )
+      : undefined;
+    const failed = reports.filter((r) => r.scenario.exitCode !== 0 || r.scenario.execExitCode !== 0);
+    return {
+      kernel,
+      guest: guest.dir,
+      reports,
+      ...(baseline ? { baseline: { markerSeconds: baseline.markerSeconds } } : {}),
+      failedForms: failed.map((r) => r.form),
+    };
+  } finally {
+    if (values.keep) progress.info(`work directory kept: ${work}`);
+    else {
+      rmSync(work, { recursive: true, force: true });
+      untrackTemporary(work);
+    }
+  }
+}
+
+/** --node: "distro" keeps the distribution's nodejs; "host" is the Node.js running kata-build. */
+function guestNode(choice: string): { node?: string } {
+  if (choice === "distro") return {};
+  return { node: choice === "host" ? process.execPath : path.resolve(choice) };
+}
