@@ -4,21 +4,29 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { dial, Health, parseAddress, serviceClient, TtrpcClient } from "../../../agent/src/client/index.js";
+import type { InitMode } from "../distro/types.js";
 import { BuildError } from "../util/errors.js";
 import type { Progress } from "../util/progress.js";
 import { makeBusyboxRootfs } from "./busybox.js";
 import { ConsoleWatch } from "./console.js";
-import { BOOT_CHECK_INIT, type Guest } from "./guest.js";
+import { BOOT_CHECK_INIT } from "./guest.js";
+import { type BootRoot, type Profile, type ProfileName, profileNamed } from "./profiles.js";
 import { runScenario, type ScenarioResult } from "./scenario.js";
-import { PORTS, startVm } from "./vm.js";
+import { PORTS, startVm, type VmRoot } from "./vm.js";
 
 export type BootForm = "initrd" | "image";
 
 export interface BootCheckOptions {
-  form: BootForm;
+  /** What the guest boots from: the guest's initrd, or one of its images. */
+  root: BootRoot;
+  /** The guest's init mode: the agent-as-init wrapper is started with init= / rdinit=. */
+  init: InitMode;
+  /** The kernel command line profile (default: ours). */
+  profile?: ProfileName;
+  /** Extra kernel parameters, after everything else (the configuration's kernel_params). */
+  append?: string;
   /** bzImage, or vmlinux (PVH entry). */
   kernel: string;
-  guest: Guest;
   workDir: string;
   memoryMiB?: number;
   cpus?: number;
@@ -33,10 +41,14 @@ export interface BootCheckOptions {
 
 export interface BootReport {
   form: BootForm;
+  init: InitMode;
+  profile: ProfileName;
   kernel: string;
-  /** QEMU started -> the kernel's "Linux version" banner on the console. */
+  /** The kernel command line booted. */
+  cmdline: string;
+  /** QEMU started -> the kernel's "Linux version" banner on the console (0 when `quiet` hid it). */
   qemuToKernelMs: number;
-  /** Kernel banner -> first Health.Check answered over virtio-serial. */
+  /** Kernel banner (or QEMU start) -> first Health.Check answered over virtio-serial. */
   kernelToAgentMs: number;
   /** Agent ready -> the first container exited (create, start, output, wait). */
   agentToContainerExitMs: number;
@@ -50,78 +62,122 @@ export interface BootReport {
   consoleLog: string;
 }
 
-/** How a guest boots: its kernel command line, with the agent's parameters. */
-export function kernelCmdline(form: BootForm, guest: Guest, agentLogLevel: string): string {
+/**
+ * What the boot harness adds to a profile's line: the agent's addresses (a virtio-serial port
+ * stands in for the vsock the runtime would dial, which this host cannot offer), its log level,
+ * and for an agent-as-init guest the wrapper that starts the vsock bridge first.
+ */
+export function harnessParams(init: InitMode, rootKind: BootRoot["kind"], agentLogLevel: string): string {
   return [
-    "console=ttyS0 loglevel=6 printk.time=1 panic=-1 reboot=acpi",
     `agent.server_addr=serial://${PORTS.agent},vsock://-1:1024`,
     // The check reaches the vsock listener through an in-guest bridge over vsock loopback, a
     // peer the agent refuses unless told otherwise.
     "agent.allow_vsock_loopback",
     `agent.log=${agentLogLevel}`,
-    form === "initrd" ? `rdinit=${BOOT_CHECK_INIT}` : `${guest.imageCmdline} init=${BOOT_CHECK_INIT}`,
+    ...(init === "agent"
+      ? [rootKind === "initrd" ? `rdinit=${BOOT_CHECK_INIT}` : `init=${BOOT_CHECK_INIT}`]
+      : []),
   ].join(" ");
 }
 
+/** The whole kernel command line: the profile's, the harness's additions, then `append`. */
+export function bootCmdline(options: {
+  profile: Profile;
+  root: BootRoot;
+  init: InitMode;
+  cpus: number;
+  agentLogLevel: string;
+  append?: string;
+}): string {
+  return [
+    options.profile.cmdline(options.root, options.cpus),
+    harnessParams(options.init, options.root.kind, options.agentLogLevel),
+    options.append ?? "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** The machine's root for a profile: an initrd, or the image on virtio-blk or as an NVDIMM. */
+export function vmRoot(profile: Profile, root: BootRoot): VmRoot {
+  if (root.kind === "initrd") return { kind: "initrd", path: root.path };
+  return { kind: profile.attach === "nvdimm" ? "nvdimm" : "disk", path: root.path };
+}
+
 export async function bootCheck(options: BootCheckOptions): Promise<BootReport> {
-  const dir = path.join(options.workDir, options.form);
+  const form: BootForm = options.root.kind;
+  const profile = profileNamed(options.profile ?? "ours");
+  const cpus = options.cpus ?? 2;
+  const dir = path.join(options.workDir, `${form}-${options.init}-${profile.name}`);
   const shared = path.join(dir, "shared");
   mkdirSync(dir, { recursive: true });
   makeBusyboxRootfs(path.join(shared, "hello", "rootfs"));
-  const cmdline = kernelCmdline(options.form, options.guest, options.agentLogLevel ?? "info");
-  const vm = startVm({
+  const cmdline = bootCmdline({
+    profile,
+    root: options.root,
+    init: options.init,
+    cpus,
+    agentLogLevel: options.agentLogLevel ?? "info",
+    ...(options.append ? { append: options.append } : {}),
+  });
+  const vm = await startVm({
     kernel: options.kernel,
-    ...(options.form === "initrd" ? { initrd: options.guest.initrd } : { image: options.guest.image }),
+    root: vmRoot(profile, options.root),
     cmdline,
+    consoleDevice: profile.console,
     dir,
     shared,
     memoryMiB: options.memoryMiB ?? 1024,
-    cpus: options.cpus ?? 2,
+    cpus,
   });
   const console = new ConsoleWatch(vm.consoleLog);
   const deadline = Date.now() + (options.timeoutSeconds ?? 300) * 1000;
   const fail = (what: string): never => {
     throw new BuildError(
-      `boot check (${options.form}) failed: ${what}\n--- last lines of the guest console (${vm.consoleLog}) ---\n${console.tail()}\n---`,
+      `boot check (${form}, ${options.init} init, ${profile.name}) failed: ${what}\n--- last lines of the guest console (${vm.consoleLog}) ---\n${console.tail()}\n---`,
       `QEMU: ${vm.command.join(" ")}\nQEMU's own errors: ${path.join(dir, "qemu.err")}; rerun with --agent-log debug for the agent's view`,
     );
   };
   const exited = vm.process.then((r) => r);
   try {
-    const client = await options.progress.step(`Booting the ${options.form} under QEMU (TCG)`, async () => {
-      // One connection, one Check that waits for the agent: the port's chardev keeps what we
-      // send until the guest opens its end. (Reconnecting in a loop would leave partial
-      // requests of dead connections queued in front of the live one.)
-      let lastError: unknown;
-      while (Date.now() < deadline) {
-        if (console.panic) fail(`the guest kernel panicked: ${console.panic}`);
-        const c = new TtrpcClient(
-          await dial(parseAddress(`unix://${vm.agentSocket}`), { timeoutMs: 10_000, retryMs: 100 }),
+    const client = await options.progress.step(
+      `Booting the ${options.init === "systemd" ? "systemd" : "agent-as-init"} ${form} under QEMU (TCG, ${profile.name} command line)`,
+      async () => {
+        // One connection, one Check that waits for the agent: the port's chardev keeps what we
+        // send until the guest opens its end. (Reconnecting in a loop would leave partial
+        // requests of dead connections queued in front of the live one.)
+        let lastError: unknown;
+        while (Date.now() < deadline) {
+          if (console.panic) fail(`the guest kernel panicked: ${console.panic}`);
+          const c = new TtrpcClient(
+            await dial(parseAddress(`unix://${vm.agentSocket}`), { timeoutMs: 10_000, retryMs: 100 }),
+          );
+          const check = serviceClient(c, Health).check({}, { timeoutMs: deadline - Date.now() });
+          const outcome = await Promise.race([
+            check.then(
+              () => "ready" as const,
+              (err: unknown) => err,
+            ),
+            exited.then(() => "exited" as const),
+            panicked(console).then(() => "panic" as const),
+          ]);
+          if (outcome === "ready") return c;
+          c.close();
+          if (outcome === "exited") fail(`QEMU exited early: ${readTail(path.join(dir, "qemu.err"))}`);
+          if (outcome === "panic") fail(`the guest kernel panicked: ${console.panic}`);
+          lastError = outcome;
+          await sleep(500);
+        }
+        return fail(
+          `the agent did not answer Health.Check in time (${(lastError as Error | undefined)?.message ?? "no answer"})`,
         );
-        const check = serviceClient(c, Health).check({}, { timeoutMs: deadline - Date.now() });
-        const outcome = await Promise.race([
-          check.then(
-            () => "ready" as const,
-            (err: unknown) => err,
-          ),
-          exited.then(() => "exited" as const),
-          panicked(console).then(() => "panic" as const),
-        ]);
-        if (outcome === "ready") return c;
-        c.close();
-        if (outcome === "exited") fail(`QEMU exited early: ${readTail(path.join(dir, "qemu.err"))}`);
-        if (outcome === "panic") fail(`the guest kernel panicked: ${console.panic}`);
-        lastError = outcome;
-        await sleep(500);
-      }
-      return fail(
-        `the agent did not answer Health.Check in time (${(lastError as Error | undefined)?.message ?? "no answer"})`,
-      );
-    });
+      },
+    );
     const agentAt = performance.now();
-    const kernelAt = console.kernelAt ?? agentAt;
+    // A `quiet` line hides the kernel's banner: the kernel's phase then counts from QEMU's start.
+    const kernelAt = console.kernelAt ?? vm.startedAt;
     options.progress.info(
-      `agent ready: ${((agentAt - vm.startedAt) / 1000).toFixed(2)} s after QEMU started (kernel banner at ${((kernelAt - vm.startedAt) / 1000).toFixed(2)} s)`,
+      `agent ready: ${((agentAt - vm.startedAt) / 1000).toFixed(2)} s after QEMU started (${console.kernelAt === undefined ? "no kernel banner on the console" : `kernel banner at ${((kernelAt - vm.startedAt) / 1000).toFixed(2)} s`})`,
     );
 
     const vsockCheckMs = await options.progress.step(
@@ -151,7 +207,7 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
     let destroyAt = 0;
     const scenario = await options.progress.step("Running containers through the agent", () =>
       runScenario(client, {
-        sandboxId: `boot-${options.form}`,
+        sandboxId: `boot-${form}-${options.init}`,
         print: options.print,
         say: (line) => options.progress.info(line.trim()),
         ...(options.beforeDestroy ? { beforeDestroy: () => options.beforeDestroy!(client) } : {}),
@@ -164,8 +220,11 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
     if (!result) fail("the guest did not power off after DestroySandbox");
     client.close();
     return {
-      form: options.form,
+      form,
+      init: options.init,
+      profile: profile.name,
       kernel: options.kernel,
+      cmdline,
       qemuToKernelMs: Math.round(kernelAt - vm.startedAt),
       kernelToAgentMs: Math.round(agentAt - kernelAt),
       agentToContainerExitMs: Math.round(scenario.containerExitAt - agentAt),

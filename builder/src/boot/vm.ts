@@ -1,16 +1,24 @@
-// The machine the boot check runs (tools/qemu-system.ts): the guest kernel booted directly,
-// the agent reached over virtio-serial ports that are Unix sockets on the host (no vhost-vsock
-// here), container root filesystems shared over virtio-9p, an entropy source.
+// The machine the boot check and `kata-build vm` run (tools/qemu-system.ts): the guest kernel
+// booted directly, the agent reached over virtio-serial ports that are Unix sockets on the host
+// (no vhost-vsock here), container root filesystems shared over virtio-9p, an entropy source.
+// The root is an initrd, a virtio-blk disk, or an NVDIMM; the console an 8250 serial port or a
+// virtio console, as the profile being booted asks (boot/profiles.ts).
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type QemuMachine, type RunningQemu, startQemu } from "../tools/qemu-system.js";
 
+/** What the guest boots from. */
+export type VmRoot =
+  | { kind: "initrd"; path: string }
+  | { kind: "disk"; path: string }
+  | { kind: "nvdimm"; path: string };
+
 export interface VmOptions {
   kernel: string;
-  /** Boot an initrd (agent as /init) ... */
-  initrd?: string;
-  /** ... or a disk image as virtio-blk root. */
-  image?: string;
+  root: VmRoot;
   cmdline: string;
+  /** The console device the command line names (ttyS0 or hvc0). */
+  consoleDevice: "serial" | "virtconsole";
   /** Working directory: sockets and the console log go here. */
   dir: string;
   /** Host directory shared with the guest as 9p tag "kataShared". */
@@ -22,6 +30,9 @@ export interface VmOptions {
 /** The virtio-serial ports: the agent's own, and the bridge to its vsock listener. */
 export const PORTS = { agent: "agent.channel.0", vsockBridge: "agent.vsock.0" } as const;
 
+/** The 9p tag the shared directory carries, the one the Kata runtime uses. */
+export const SHARE_TAG = "kataShared";
+
 export interface Vm {
   process: RunningQemu["process"];
   consoleLog: string;
@@ -29,29 +40,33 @@ export interface Vm {
   vsockBridgeSocket: string;
   command: string[];
   startedAt: number;
+  pid: number | undefined;
 }
 
-export function vmMachine(options: VmOptions): QemuMachine {
+export async function vmMachine(options: VmOptions): Promise<QemuMachine> {
   const sock = (name: string) => path.join(options.dir, `${name}.sock`);
+  const { root } = options;
   return {
     kernel: options.kernel,
     cmdline: options.cmdline,
-    ...(options.initrd ? { initrd: options.initrd } : {}),
-    ...(options.image ? { disk: options.image } : {}),
+    ...(root.kind === "initrd" ? { initrd: root.path } : {}),
+    ...(root.kind === "disk" ? { disk: root.path } : {}),
+    ...(root.kind === "nvdimm" ? { nvdimm: { path: root.path, bytes: (await stat(root.path)).size } } : {}),
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
     console: { file: path.join(options.dir, "console.log") },
+    consoleDevice: options.consoleDevice,
     serialPorts: [
       { id: "agent", name: PORTS.agent, socket: sock("agent") },
       { id: "bridge", name: PORTS.vsockBridge, socket: sock("vsock-bridge") },
     ],
-    share: { path: options.shared, tag: "kataShared" },
+    share: { path: options.shared, tag: SHARE_TAG },
     rng: true,
   };
 }
 
-export function startVm(options: VmOptions): Vm {
-  const qemu = startQemu(vmMachine(options), {
+export async function startVm(options: VmOptions): Promise<Vm> {
+  const qemu = startQemu(await vmMachine(options), {
     stdout: path.join(options.dir, "qemu.out"),
     stderr: path.join(options.dir, "qemu.err"),
   });
@@ -62,5 +77,6 @@ export function startVm(options: VmOptions): Vm {
     vsockBridgeSocket: path.join(options.dir, "vsock-bridge.sock"),
     command: qemu.command,
     startedAt: qemu.startedAt,
+    pid: qemu.process.pid,
   };
 }

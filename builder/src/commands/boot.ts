@@ -1,15 +1,19 @@
-// kata-build boot: the main job. Builds (or takes from the cache) the kvm guest kernel and an
-// agent-as-init guest, boots it under QEMU, and runs containers through the agent like the
-// Kata runtime, printing their output and how long each phase took.
+// kata-build boot: the main job. Builds (or takes from the cache) the kvm guest kernel and a
+// guest (the agent as init, or systemd starting it), boots it under QEMU with our command line
+// or the one the Kata runtime builds, and runs containers through the agent like the runtime,
+// printing their output and how long each phase took.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TtrpcClient } from "../../../agent/src/client/index.js";
-import { ensureGuest } from "../boot/guest.js";
+import { bootRoot, ensureGuest } from "../boot/guest.js";
 import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
+import { PROFILE_NAMES, PROFILES, profileNamed } from "../boot/profiles.js";
 import { interactiveShell } from "../boot/shell.js";
 import { smokeBoot } from "../boot/smoke.js";
 import { distroNames } from "../distro/index.js";
+import type { InitMode } from "../distro/types.js";
+import type { FsType } from "../formats/kernel-cmdline.js";
 import { ensureKernel } from "../pipelines/kernel.js";
 import { BuildError } from "../util/errors.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
@@ -22,16 +26,25 @@ const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
 export const bootCommand = defineCommand({
   name: "boot",
   summary: "build a guest, boot it in QEMU and run containers through the agent",
-  usage: "kata-build boot [--form initrd|image|both] [--distro debian|azurelinux] [options]",
+  usage:
+    "kata-build boot [--form initrd|image|both] [--init agent|systemd] [--fs ext4|erofs] [--profile NAME] [options]",
   description: [
-    "Builds (or reuses from the cache) the kvm guest kernel and an agent-as-init guest, then boots it",
-    "under QEMU (q35, TCG) as an initrd and as a dm-verity disk image (virtio-blk root opened with",
-    "dm-mod.create=, no initramfs). The host reaches the agent over a virtio-serial port; a bridge in",
-    "the guest also exposes the agent's vsock listener (vsock loopback), which is checked too. Then,",
-    "like the Kata runtime: CreateSandbox with a 9p shared filesystem, a container running",
-    "`uname -a; cat /etc/os-release; id` (output shown), WaitProcess, an exec into a second container,",
-    "RemoveContainer, DestroySandbox, and the guest powers off. Prints the time of each phase, and",
-    "the same kernel's boot to a busybox /init for comparison.",
+    "Builds (or reuses from the cache) the kvm guest kernel and a Debian guest (--init agent: the",
+    "agent is /sbin/init; --init systemd: systemd starts kata-agent.service, as the runtime's disk",
+    "images do), then boots it under QEMU (q35, TCG) as an initrd and as a disk image. The host",
+    "reaches the agent over a virtio-serial port; a bridge in the guest also exposes the agent's vsock",
+    "listener (vsock loopback), which is checked too. Then, like the Kata runtime: CreateSandbox with a",
+    "9p shared filesystem, a container running `uname -a; cat /etc/os-release; id` (output shown),",
+    "WaitProcess, an exec into a second container, RemoveContainer, DestroySandbox, and the guest",
+    "powers off. Prints the time of each phase, and the same kernel's boot to a busybox /init.",
+    "",
+    "Command line profiles (--profile):",
+    ...PROFILE_NAMES.map((n) => `  ${n.padEnd(20)} ${PROFILES[n].summary}`),
+    "The image each boots: ours and runtime-clh a dm-verity image on virtio-blk (the root opened by",
+    "dm-mod.create=, no initramfs), runtime-qemu-nvdimm an image with the DAX header attached as an",
+    "NVDIMM (-machine nvdimm=on, a read-only memory-backend-file, -device nvdimm). To every line the",
+    "boot check adds agent.server_addr (the virtio-serial port instead of the vsock the runtime",
+    "dials), agent.log, and for agent-as-init guests init= (the bridge's wrapper); then --append.",
   ].join("\n"),
   options: {
     form: {
@@ -41,6 +54,28 @@ export const bootCommand = defineCommand({
       default: "both",
       help: "guest form(s) to boot",
     },
+    init: {
+      kind: "string",
+      arg: "MODE",
+      choices: ["agent", "systemd"],
+      default: "agent",
+      help: "the guest's init: the agent itself (fast), or systemd starting kata-agent.service",
+    },
+    fs: {
+      kind: "string",
+      arg: "TYPE",
+      choices: ["ext4", "erofs"],
+      default: "ext4",
+      help: "the image's filesystem (erofs: lz4hc-compressed, read by the guest kernel's EROFS_FS_ZIP)",
+    },
+    profile: {
+      kind: "string",
+      arg: "NAME",
+      choices: PROFILE_NAMES,
+      default: "ours",
+      help: "kernel command line and root attachment (see above)",
+    },
+    append: { kind: "string", arg: "PARAMS", help: "extra kernel parameters, added last" },
     distro: {
       kind: "string",
       arg: "NAME",
@@ -92,8 +127,17 @@ export const bootCommand = defineCommand({
         });
         return values.kernelImage === "vmlinux" ? built.vmlinux : built.bzImage;
       })());
+    const profile = profileNamed(values.profile);
+    const fs = values.fs as FsType;
+    if (fs === "erofs" && profile.image.dax) {
+      throw new BuildError(
+        `the ${profile.name} profile boots an image with the DAX header, and erofs images are made without one`,
+        "boot erofs images with --profile ours or runtime-clh (as upstream, erofs is never DAX-mapped)",
+      );
+    }
     const guest = await ensureGuest({
       distro: values.distro,
+      init: values.init as InitMode,
       ...(values.mirror ? { mirror: values.mirror } : {}),
       ...guestNode(values.node),
       agentDir: defaultAgentDir(),
@@ -110,9 +154,11 @@ export const bootCommand = defineCommand({
       for (const form of forms) {
         reports.push(
           await bootCheck({
-            form,
+            root: await bootRoot(guest, form, { fs, ...profile.image }),
+            init: guest.init,
+            profile: profile.name,
+            ...(values.append ? { append: values.append } : {}),
             kernel,
-            guest,
             workDir: work,
             memoryMiB: values.memory,
             cpus: values.cpus,
@@ -162,8 +208,15 @@ function summary(reports: BootReport[], baselineSeconds: number | undefined): st
   const lines = ["Boot timings (QEMU TCG):"];
   for (const r of reports) {
     lines.push(
-      `  ${r.form.padEnd(7)} QEMU start -> kernel ${s(r.qemuToKernelMs)}, kernel -> agent ready ${s(r.kernelToAgentMs)}${r.agentStartupMs !== undefined ? ` (of which the agent's own start ${s(r.agentStartupMs)})` : ""}, agent ready -> container exit ${s(r.agentToContainerExitMs)}; vsock loopback check ${r.vsockCheckMs} ms; power-off ${s(r.shutdownMs)}`,
+      `  ${r.form.padEnd(7)} (${r.init} init, ${r.profile}) QEMU start -> kernel ${s(r.qemuToKernelMs)}, kernel -> agent ready ${s(r.kernelToAgentMs)}${r.agentStartupMs !== undefined ? ` (of which the agent's own start ${s(r.agentStartupMs)})` : ""}, agent ready -> container exit ${s(r.agentToContainerExitMs)}; vsock loopback check ${r.vsockCheckMs} ms; power-off ${s(r.shutdownMs)}`,
     );
+  }
+  for (const r of reports) {
+    const root = r.scenario.guestRoot;
+    if (root)
+      lines.push(
+        `  ${r.form.padEnd(7)} guest root: ${root.device} (${root.fstype}, ${root.options.join(",")})`,
+      );
   }
   if (baselineSeconds !== undefined) {
     for (const r of reports) {
