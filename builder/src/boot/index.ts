@@ -65,9 +65,14 @@ export interface BootReport {
 /**
  * What the boot harness adds to a profile's line: the agent's addresses (a virtio-serial port
  * stands in for the vsock the runtime would dial, which this host cannot offer), its log level,
- * and for an agent-as-init guest the wrapper that starts the vsock bridge first.
+ * and, for one of our agent-as-init guests, the wrapper that starts the vsock bridge first
+ * (`init` undefined: a guest built elsewhere, which has no bridge).
  */
-export function harnessParams(init: InitMode, rootKind: BootRoot["kind"], agentLogLevel: string): string {
+export function harnessParams(
+  init: InitMode | undefined,
+  rootKind: BootRoot["kind"],
+  agentLogLevel: string,
+): string {
   return [
     `agent.server_addr=serial://${PORTS.agent},vsock://-1:1024`,
     // The check reaches the vsock listener through an in-guest bridge over vsock loopback, a
@@ -84,7 +89,8 @@ export function harnessParams(init: InitMode, rootKind: BootRoot["kind"], agentL
 export function bootCmdline(options: {
   profile: Profile;
   root: BootRoot;
-  init: InitMode;
+  /** Our guest's init mode; undefined for a guest built elsewhere. */
+  init: InitMode | undefined;
   cpus: number;
   agentLogLevel: string;
   append?: string;

@@ -5,6 +5,7 @@ import { imageCommand } from "./image.js";
 import { initrdCommand } from "./initrd.js";
 import { kernelCommand } from "./kernel.js";
 import { rootfsCommand } from "./rootfs.js";
+import { vmCommand } from "./vm.js";
 
 export const commands: Command[] = [
   rootfsCommand as unknown as Command,
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   initrdCommand as unknown as Command,
   kernelCommand as unknown as Command,
   bootCommand as unknown as Command,
+  vmCommand as unknown as Command,
 ];
