@@ -13,6 +13,7 @@ import {
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -131,6 +132,38 @@ describe("kata-build rootfs --distro debian", () => {
     expect(existsSync(join(rootfs.root, "usr/lib/systemd/system/systemd-journald.service"))).toBe(false);
     expect(existsSync(join(rootfs.root, "usr/lib/systemd/systemd-networkd"))).toBe(false);
     expect(lstatSync(join(rootfs.root, "etc/resolv.conf")).isFile()).toBe(true);
+  });
+
+  it("trims systemd to what a Kata guest runs: no getty or logind, no module loading", () => {
+    for (const unit of [
+      "getty.target",
+      "systemd-logind.service",
+      "modprobe@.service",
+      "dev-hugepages.mount",
+    ]) {
+      expect(readlinkSync(join(rootfs.root, "etc/systemd/system", unit)), unit).toBe("/dev/null");
+    }
+    // Settings fixed at build time (the policy) reach the service through an environment file.
+    expect(
+      readFileSync(join(rootfs.root, "etc/systemd/system/kata-agent.service.d/environment.conf"), "utf8"),
+    ).toMatch(/^EnvironmentFile=-\/etc\/kata-agent\/environment$/m);
+  });
+
+  it("carries what production guests do: chrony on the PTP KVM clock, CA certificates, time zones, cryptsetup", () => {
+    const conf = readFileSync(join(rootfs.root, "etc/chrony/chrony.conf"), "utf8");
+    expect(conf).toMatch(/^refclock PHC \/dev\/ptp0 poll 3 dpoll -2 offset 0$/m);
+    expect(conf).not.toMatch(/^pool /m);
+    // chronyd itself accepts the configuration.
+    expect(inRoot(rootfs.root, "/usr/sbin/chronyd -p -f /etc/chrony/chrony.conf")).toContain(
+      "refclock PHC /dev/ptp0",
+    );
+    const dropIn = readFileSync(join(rootfs.root, "etc/systemd/system/chrony.service.d/kata.conf"), "utf8");
+    expect(dropIn).toMatch(/^ConditionPathExists=\/dev\/ptp0$/m);
+    // kata-containers.target wants chronyd.service: Debian names it chrony.service, with this alias.
+    expect(readlinkSync(join(rootfs.root, "etc/systemd/system/chronyd.service"))).toMatch(/chrony\.service$/);
+    expect(statSync(join(rootfs.root, "etc/ssl/certs/ca-certificates.crt")).size).toBeGreaterThan(100_000);
+    expect(existsSync(join(rootfs.root, "usr/share/zoneinfo/Europe/Berlin"))).toBe(true);
+    expect(inRoot(rootfs.root, "/sbin/cryptsetup --version")).toMatch(/^cryptsetup 2\./);
   });
 
   it("records a manifest and an SPDX 2.3 SBOM of the installed packages", () => {
