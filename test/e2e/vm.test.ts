@@ -22,7 +22,7 @@ import { ensureGuest } from "../../builder/src/boot/guest.js";
 import { ensureKernel } from "../../builder/src/pipelines/kernel.js";
 import { dataDir, defaultAgentDir, defaultCacheDir } from "../../builder/src/util/paths.js";
 import { Progress } from "../../builder/src/util/progress.js";
-import { ensureBuilderBundle } from "../helpers/builder-agent.js";
+import { ensureBuilderBundle, repo } from "../helpers/builder-agent.js";
 import { buildGoPeers, runGoClient, runGoPod } from "../helpers/peers.js";
 
 const progress = new Progress({ write: (line) => process.stderr.write(`${line}\n`), heartbeatSeconds: 60 });
@@ -126,6 +126,33 @@ function startVm(args: string[]): VmProcess {
   };
 }
 
+/** Types `command` into the debug console through kata-agent-ctl; true once `answer` appears. */
+async function consoleSays(address: string, command: string, answer: RegExp): Promise<boolean> {
+  const ctl = spawn("node", [path.join(repo, "agent/bin/kata-agent-ctl.mjs"), "console", address], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  try {
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 60_000);
+      ctl.stdout.on("data", (d: Buffer) => {
+        output += d.toString();
+        if (answer.test(output)) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      ctl.on("close", () => {
+        clearTimeout(timer);
+        resolve(answer.test(output));
+      });
+      ctl.stdin.write(`${command}\nexit\n`);
+    });
+  } finally {
+    ctl.kill("SIGKILL");
+  }
+}
+
 /** QEMU processes whose command line mentions `dir`. */
 function qemusUsing(dir: string): string[] {
   return readdirSync("/proc")
@@ -212,6 +239,11 @@ describe("kata-build vm", () => {
     // The agent answers a client other than kata-build before the interrupt.
     const check = await runGoClient(started.agent as string, ["check"]);
     expect(check.exitCode, check.stderr).toBe(0);
+    // So does its debug console, through kata-agent-ctl console (a piped script).
+    expect(started.debugConsole).toBe(`unix://${started.dir as string}/console.sock`);
+    expect(await consoleSays(started.debugConsole as string, "echo kata-$((6 * 7))", /^kata-42\r?$/m)).toBe(
+      true,
+    );
 
     vm.child.kill("SIGINT");
     expect(await vm.exit).toBe(130);

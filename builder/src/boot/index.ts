@@ -9,9 +9,10 @@ import { BuildError } from "../util/errors.js";
 import type { Progress } from "../util/progress.js";
 import { makeBusyboxRootfs } from "./busybox.js";
 import { ConsoleWatch } from "./console.js";
+import { checkDebugConsole } from "./debug-console.js";
 import { BOOT_CHECK_INIT } from "./guest.js";
 import { type BootRoot, type Profile, type ProfileName, profileNamed } from "./profiles.js";
-import { runScenario, type ScenarioResult } from "./scenario.js";
+import { GUEST_SHARED, runScenario, type ScenarioResult } from "./scenario.js";
 import { PORTS, startVm, type VmRoot } from "./vm.js";
 
 export type BootForm = "initrd" | "image";
@@ -35,8 +36,24 @@ export interface BootCheckOptions {
   progress: Progress;
   /** Where the containers' output goes (the terminal). */
   print: (text: string) => void;
+  /**
+   * Allow vsock loopback peers and check the agent's vsock listener through the in-guest bridge
+   * (default); false boots the agent refusing them, as deployed, and skips that check.
+   */
+  vsockLoopback?: boolean;
+  /** A blank disk of this size for the guest, for block volumes (see GuestExtras.scratchDisk). */
+  scratchDiskMiB?: number;
   /** Runs before DestroySandbox, with a connected client (e.g. an interactive shell). */
-  beforeDestroy?: (client: TtrpcClient) => Promise<void>;
+  beforeDestroy?: (client: TtrpcClient, guest: GuestExtras) => Promise<void>;
+}
+
+/** What a beforeDestroy step can use besides the client. */
+export interface GuestExtras {
+  /** The host directory shared over 9p, and where the guest mounted it. */
+  shared: string;
+  guestShared: string;
+  /** The scratch disk's PCI path, as the runtime would give it to the agent. */
+  scratchDisk?: string;
 }
 
 export interface BootReport {
@@ -56,48 +73,60 @@ export interface BootReport {
   agentStartupMs?: number;
   /** DestroySandbox -> QEMU exited (the agent powered the guest off). */
   shutdownMs: number;
-  /** Health.Check through the bridge to the agent's AF_VSOCK listener (vsock loopback). */
-  vsockCheckMs: number;
+  /** Health.Check through the bridge to the agent's AF_VSOCK listener (vsock loopback allowed). */
+  vsockCheckMs?: number;
+  /** The debug console's answer to a command. */
+  debugConsole: { line: string; ms: number };
   scenario: ScenarioResult;
   consoleLog: string;
 }
 
+/** How the boot harness sets up the agent besides the profile's line. */
+export interface HarnessOptions {
+  /** Our guest's init mode; undefined for a guest built elsewhere (it has no bridge). */
+  init: InitMode | undefined;
+  rootKind: BootRoot["kind"];
+  agentLogLevel: string;
+  /**
+   * Let peers inside the VM reach the agent over vsock loopback, which the in-guest bridge to
+   * its vsock listener needs (default); off, the agent refuses them, containers included, as it
+   * does when the runtime boots it.
+   */
+  vsockLoopback?: boolean;
+}
+
 /**
  * What the boot harness adds to a profile's line: the agent's addresses (a virtio-serial port
- * stands in for the vsock the runtime would dial, which this host cannot offer), its log level,
- * and, for one of our agent-as-init guests, the wrapper that starts the vsock bridge first
- * (`init` undefined: a guest built elsewhere, which has no bridge).
+ * stands in for the vsock the runtime would dial, which this host cannot offer), vsock loopback
+ * allowed for the bridge, its log level, the debug console, and, for one of our agent-as-init
+ * guests, the wrapper that starts the vsock bridge first.
  */
-export function harnessParams(
-  init: InitMode | undefined,
-  rootKind: BootRoot["kind"],
-  agentLogLevel: string,
-): string {
+export function harnessParams(options: HarnessOptions): string {
   return [
     `agent.server_addr=serial://${PORTS.agent},vsock://-1:1024`,
-    // The check reaches the vsock listener through an in-guest bridge over vsock loopback, a
-    // peer the agent refuses unless told otherwise.
-    "agent.allow_vsock_loopback",
-    `agent.log=${agentLogLevel}`,
-    ...(init === "agent"
-      ? [rootKind === "initrd" ? `rdinit=${BOOT_CHECK_INIT}` : `init=${BOOT_CHECK_INIT}`]
+    ...(options.vsockLoopback === false ? [] : ["agent.allow_vsock_loopback"]),
+    `agent.log=${options.agentLogLevel}`,
+    // The debug console as the runtime enables it (vsock port 1026), and on a virtio-serial port
+    // the host can reach.
+    `agent.debug_console agent.debug_console_vport=1026 agent.debug_console_addr=serial://${PORTS.console}`,
+    ...(options.init === "agent"
+      ? [options.rootKind === "initrd" ? `rdinit=${BOOT_CHECK_INIT}` : `init=${BOOT_CHECK_INIT}`]
       : []),
   ].join(" ");
 }
 
 /** The whole kernel command line: the profile's, the harness's additions, then `append`. */
-export function bootCmdline(options: {
-  profile: Profile;
-  root: BootRoot;
-  /** Our guest's init mode; undefined for a guest built elsewhere. */
-  init: InitMode | undefined;
-  cpus: number;
-  agentLogLevel: string;
-  append?: string;
-}): string {
+export function bootCmdline(
+  options: Omit<HarnessOptions, "rootKind"> & {
+    profile: Profile;
+    root: BootRoot;
+    cpus: number;
+    append?: string;
+  },
+): string {
   return [
     options.profile.cmdline(options.root, options.cpus),
-    harnessParams(options.init, options.root.kind, options.agentLogLevel),
+    harnessParams({ ...options, rootKind: options.root.kind }),
     options.append ?? "",
   ]
     .filter(Boolean)
@@ -124,6 +153,7 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
     init: options.init,
     cpus,
     agentLogLevel: options.agentLogLevel ?? "info",
+    ...(options.vsockLoopback === false ? { vsockLoopback: false } : {}),
     ...(options.append ? { append: options.append } : {}),
   });
   const vm = await startVm({
@@ -135,6 +165,7 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
     shared,
     memoryMiB: options.memoryMiB ?? 1024,
     cpus,
+    ...(options.scratchDiskMiB ? { scratchDiskMiB: options.scratchDiskMiB } : {}),
   });
   const console = new ConsoleWatch(vm.consoleLog);
   const deadline = Date.now() + (options.timeoutSeconds ?? 300) * 1000;
@@ -186,27 +217,42 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
       `agent ready: ${((agentAt - vm.startedAt) / 1000).toFixed(2)} s after QEMU started (${console.kernelAt === undefined ? "no kernel banner on the console" : `kernel banner at ${((kernelAt - vm.startedAt) / 1000).toFixed(2)} s`})`,
     );
 
-    const vsockCheckMs = await options.progress.step(
-      "Health.Check over the agent's vsock listener (in-guest bridge)",
+    const vsockCheckMs =
+      options.vsockLoopback === false
+        ? undefined
+        : await options.progress.step(
+            "Health.Check over the agent's vsock listener (in-guest bridge)",
+            async () => {
+              const t0 = performance.now();
+              const bridged = new TtrpcClient(
+                await dial(parseAddress(`unix://${vm.vsockBridgeSocket}`), { timeoutMs: 5000, retryMs: 100 }),
+              );
+              try {
+                for (;;) {
+                  try {
+                    await serviceClient(bridged, Health).check({}, { timeoutMs: 5000 });
+                    break;
+                  } catch (err) {
+                    if (Date.now() > deadline) throw err;
+                    await sleep(200);
+                  }
+                }
+              } finally {
+                bridged.close();
+              }
+              return Math.round(performance.now() - t0);
+            },
+          );
+
+    const debugConsole = await options.progress.step(
+      "Debug console: a command in the guest's shell",
       async () => {
-        const t0 = performance.now();
-        const bridged = new TtrpcClient(
-          await dial(parseAddress(`unix://${vm.vsockBridgeSocket}`), { timeoutMs: 5000, retryMs: 100 }),
+        const answer = await checkDebugConsole(
+          `unix://${vm.consoleSocket}`,
+          Math.max(deadline - Date.now(), 30_000),
         );
-        try {
-          for (;;) {
-            try {
-              await serviceClient(bridged, Health).check({}, { timeoutMs: 5000 });
-              break;
-            } catch (err) {
-              if (Date.now() > deadline) throw err;
-              await sleep(200);
-            }
-          }
-        } finally {
-          bridged.close();
-        }
-        return Math.round(performance.now() - t0);
+        options.progress.info(answer.line);
+        return { line: answer.line, ms: answer.ms };
       },
     );
 
@@ -216,7 +262,16 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
         sandboxId: `boot-${form}-${options.init}`,
         print: options.print,
         say: (line) => options.progress.info(line.trim()),
-        ...(options.beforeDestroy ? { beforeDestroy: () => options.beforeDestroy!(client) } : {}),
+        ...(options.beforeDestroy
+          ? {
+              beforeDestroy: () =>
+                options.beforeDestroy!(client, {
+                  shared,
+                  guestShared: GUEST_SHARED,
+                  ...(vm.scratchDisk ? { scratchDisk: vm.scratchDisk.pciPath } : {}),
+                }),
+            }
+          : {}),
         onDestroy: () => {
           destroyAt = performance.now();
         },
@@ -236,7 +291,8 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
       agentToContainerExitMs: Math.round(scenario.containerExitAt - agentAt),
       ...(console.agentStartupMs !== undefined ? { agentStartupMs: console.agentStartupMs } : {}),
       shutdownMs: Math.round(performance.now() - (destroyAt || performance.now())),
-      vsockCheckMs,
+      ...(vsockCheckMs !== undefined ? { vsockCheckMs } : {}),
+      debugConsole,
       scenario,
       consoleLog: vm.consoleLog,
     };

@@ -29,6 +29,8 @@ export interface RunVmOptions {
   memoryMiB: number;
   cpus: number;
   agentLogLevel: string;
+  /** A blank disk of this size for the guest, at a known PCI path. */
+  scratchDiskMiB?: number;
 }
 
 export interface VmAddresses {
@@ -36,6 +38,10 @@ export interface VmAddresses {
   agent: string;
   /** The agent's vsock listener through the in-guest bridge (our guests only). */
   vsockBridge?: string;
+  /** The agent's debug console (agent.debug_console_addr): `kata-agent-ctl console` it. */
+  debugConsole: string;
+  /** The blank disk: its file on the host and the PCI path to give the agent. */
+  scratchDisk?: { path: string; pciPath: string };
   /** The host directory the guest can mount over 9p, and its tag. */
   shared: string;
   shareTag: string;
@@ -82,6 +88,7 @@ export async function runVm(options: RunVmOptions): Promise<RunningVm> {
     shared,
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
+    ...(options.scratchDiskMiB ? { scratchDiskMiB: options.scratchDiskMiB } : {}),
   });
   let onReady: (ready: { seconds: number; startupMs?: number }) => void = () => {};
   const agentReady = new Promise<{ seconds: number; startupMs?: number }>((resolve) => {
@@ -110,6 +117,8 @@ export async function runVm(options: RunVmOptions): Promise<RunningVm> {
     addresses: {
       agent: `unix://${vm.agentSocket}`,
       ...(options.init ? { vsockBridge: `unix://${vm.vsockBridgeSocket}` } : {}),
+      debugConsole: `unix://${vm.consoleSocket}`,
+      ...(vm.scratchDisk ? { scratchDisk: vm.scratchDisk } : {}),
       shared,
       shareTag: SHARE_TAG,
       consoleLog: vm.consoleLog,

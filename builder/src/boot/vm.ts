@@ -3,7 +3,7 @@
 // (no vhost-vsock here), container root filesystems shared over virtio-9p, an entropy source.
 // The root is an initrd, a virtio-blk disk, or an NVDIMM; the console an 8250 serial port or a
 // virtio console, as the profile being booted asks (boot/profiles.ts).
-import { stat } from "node:fs/promises";
+import { stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type QemuMachine, type RunningQemu, startQemu } from "../tools/qemu-system.js";
 
@@ -25,10 +25,23 @@ export interface VmOptions {
   shared: string;
   memoryMiB: number;
   cpus: number;
+  /** A blank disk of this size for the guest (e.g. for block volumes), at PCI path SCRATCH_PCI_PATH. */
+  scratchDiskMiB?: number;
 }
 
-/** The virtio-serial ports: the agent's own, and the bridge to its vsock listener. */
-export const PORTS = { agent: "agent.channel.0", vsockBridge: "agent.vsock.0" } as const;
+/**
+ * The virtio-serial ports: the agent's own, the bridge to its vsock listener, and the agent's
+ * debug console (agent.debug_console_addr).
+ */
+export const PORTS = {
+  agent: "agent.channel.0",
+  vsockBridge: "agent.vsock.0",
+  console: "agent.console.0",
+} as const;
+
+/** Where the scratch disk sits on the root bus, and the PCI path the runtime would name it by. */
+const SCRATCH_SLOT = 0x10;
+export const SCRATCH_PCI_PATH = SCRATCH_SLOT.toString(16).padStart(2, "0");
 
 /** The 9p tag the shared directory carries, the one the Kata runtime uses. */
 export const SHARE_TAG = "kataShared";
@@ -38,6 +51,9 @@ export interface Vm {
   consoleLog: string;
   agentSocket: string;
   vsockBridgeSocket: string;
+  consoleSocket: string;
+  /** The scratch disk, when asked for: its file, and the PCI path to give the agent. */
+  scratchDisk?: { path: string; pciPath: string };
   command: string[];
   startedAt: number;
   pid: number | undefined;
@@ -56,16 +72,27 @@ export async function vmMachine(options: VmOptions): Promise<QemuMachine> {
     cpus: options.cpus,
     console: { file: path.join(options.dir, "console.log") },
     consoleDevice: options.consoleDevice,
+    ...(options.scratchDiskMiB
+      ? { scratchDisk: { path: scratchPath(options.dir), slot: SCRATCH_SLOT } }
+      : {}),
     serialPorts: [
       { id: "agent", name: PORTS.agent, socket: sock("agent") },
       { id: "bridge", name: PORTS.vsockBridge, socket: sock("vsock-bridge") },
+      { id: "console", name: PORTS.console, socket: sock("console") },
     ],
     share: { path: options.shared, tag: SHARE_TAG },
     rng: true,
   };
 }
 
+const scratchPath = (dir: string) => path.join(dir, "scratch.img");
+
 export async function startVm(options: VmOptions): Promise<Vm> {
+  if (options.scratchDiskMiB) {
+    // Sparse: only what the guest writes takes space.
+    await writeFile(scratchPath(options.dir), "");
+    await truncate(scratchPath(options.dir), options.scratchDiskMiB * 1048576);
+  }
   const qemu = startQemu(await vmMachine(options), {
     stdout: path.join(options.dir, "qemu.out"),
     stderr: path.join(options.dir, "qemu.err"),
@@ -75,6 +102,10 @@ export async function startVm(options: VmOptions): Promise<Vm> {
     consoleLog: path.join(options.dir, "console.log"),
     agentSocket: path.join(options.dir, "agent.sock"),
     vsockBridgeSocket: path.join(options.dir, "vsock-bridge.sock"),
+    consoleSocket: path.join(options.dir, "console.sock"),
+    ...(options.scratchDiskMiB
+      ? { scratchDisk: { path: scratchPath(options.dir), pciPath: SCRATCH_PCI_PATH } }
+      : {}),
     command: qemu.command,
     startedAt: qemu.startedAt,
     pid: qemu.process.pid,

@@ -208,7 +208,7 @@ function summary(reports: BootReport[], baselineSeconds: number | undefined): st
   const lines = ["Boot timings (QEMU TCG):"];
   for (const r of reports) {
     lines.push(
-      `  ${r.form.padEnd(7)} (${r.init} init, ${r.profile}) QEMU start -> kernel ${s(r.qemuToKernelMs)}, kernel -> agent ready ${s(r.kernelToAgentMs)}${r.agentStartupMs !== undefined ? ` (of which the agent's own start ${s(r.agentStartupMs)})` : ""}, agent ready -> container exit ${s(r.agentToContainerExitMs)}; vsock loopback check ${r.vsockCheckMs} ms; power-off ${s(r.shutdownMs)}`,
+      `  ${r.form.padEnd(7)} (${r.init} init, ${r.profile}) QEMU start -> kernel ${s(r.qemuToKernelMs)}, kernel -> agent ready ${s(r.kernelToAgentMs)}${r.agentStartupMs !== undefined ? ` (of which the agent's own start ${s(r.agentStartupMs)})` : ""}, agent ready -> container exit ${s(r.agentToContainerExitMs)}${r.vsockCheckMs !== undefined ? `; vsock loopback check ${r.vsockCheckMs} ms` : ""}; power-off ${s(r.shutdownMs)}`,
     );
   }
   for (const r of reports) {
@@ -217,6 +217,9 @@ function summary(reports: BootReport[], baselineSeconds: number | undefined): st
       lines.push(
         `  ${r.form.padEnd(7)} guest root: ${root.device} (${root.fstype}, ${root.options.join(",")})`,
       );
+    lines.push(
+      `  ${r.form.padEnd(7)} debug console answered in ${r.debugConsole.ms} ms: ${r.debugConsole.line}`,
+    );
   }
   if (baselineSeconds !== undefined) {
     for (const r of reports) {

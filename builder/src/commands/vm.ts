@@ -54,6 +54,11 @@ const options = {
   },
   append: { kind: "string", arg: "PARAMS", help: "extra kernel parameters, added last" },
   memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
+  scratchDisk: {
+    kind: "number",
+    arg: "MiB",
+    help: "attach a blank disk of this size (virtio-blk at PCI path 10) for block volumes",
+  },
   cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
   agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
   init: {
@@ -128,6 +133,8 @@ export const vmCommand = defineCommand({
     "                 agent.channel.0 (agent.server_addr=serial://agent.channel.0 is on the command line)",
     "  agent (vsock)  unix://DIR/vsock-bridge.sock: in our guests, the agent's vsock://-1:1024 listener",
     "                 relayed by an in-guest bridge over vsock loopback",
+    "  debug console  unix://DIR/console.sock: agent.debug_console on a virtio-serial port (also on",
+    "                 vsock port 1026 in the guest); `kata-agent-ctl console ADDR` opens the shell",
     "  shared (9p)    DIR/shared, tag kataShared: mount it in the guest with a 9p storage in",
     "                 CreateSandbox, at /run/kata-containers/shared/containers as the runtime does",
     "  console log    DIR/console.log, and QEMU's pid",
@@ -184,6 +191,7 @@ export const vmCommand = defineCommand({
         memoryMiB: values.memory,
         cpus: values.cpus,
         agentLogLevel: values.agentLog,
+        ...(values.scratchDisk ? { scratchDiskMiB: values.scratchDisk } : {}),
       });
     } catch (err) {
       cleanup();
@@ -197,6 +205,10 @@ export const vmCommand = defineCommand({
       [
         `agent           ${a.agent}`,
         ...(a.vsockBridge ? [`agent (vsock)   ${a.vsockBridge}`] : []),
+        `debug console   ${a.debugConsole}`,
+        ...(a.scratchDisk
+          ? [`scratch disk    ${a.scratchDisk.path} (PCI path ${a.scratchDisk.pciPath})`]
+          : []),
         `shared (9p)     ${a.shared} (tag ${a.shareTag})`,
         `console log     ${a.consoleLog}`,
         `qemu pid        ${a.pid ?? "?"}`,

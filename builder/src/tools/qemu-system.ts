@@ -21,6 +21,11 @@ export interface QemuMachine {
    * QEMU: `nvdimm=on` on the machine, memory hotplug slots, a file memory backend over the image.
    */
   nvdimm?: { path: string; bytes: number };
+  /**
+   * A blank raw disk for the guest to use (virtio-blk, read-write) at a fixed PCI slot on the
+   * root bus, so that the runtime-style PCI path naming it is known ahead ("10" for 0x10).
+   */
+  scratchDisk?: { path: string; slot: number };
   memoryMiB: number;
   cpus: number;
   /** Where the console goes: a file, or QEMU's standard output. */
@@ -74,6 +79,12 @@ export function qemuArgs(m: QemuMachine): string[] {
       ? [
           ...["-drive", `file=${m.disk},if=none,id=root,format=raw,readonly=on`],
           ...["-device", "virtio-blk-pci,drive=root"],
+        ]
+      : []),
+    ...(m.scratchDisk
+      ? [
+          ...["-drive", `file=${m.scratchDisk.path},if=none,id=scratch,format=raw`],
+          ...["-device", `virtio-blk-pci,drive=scratch,addr=0x${m.scratchDisk.slot.toString(16)}`],
         ]
       : []),
     ...(m.serialPorts?.length ? ["-device", "virtio-serial-pci,id=ports0"] : []),

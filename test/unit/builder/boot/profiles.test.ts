@@ -72,14 +72,26 @@ describe("ours and the boot harness", () => {
       append: "foo=1",
     });
     expect(line).toMatch(/^console=ttyS0 .*dm-mod\.create=".*" root=\/dev\/dm-0 rootfstype=ext4 /);
-    expect(line).toMatch(
-      / agent\.server_addr=serial:\/\/agent\.channel\.0,vsock:\/\/-1:1024 agent\.log=info init=\/usr\/lib\/kata-agent\/boot-check-init foo=1$/,
-    );
+    expect(line).toMatch(/ agent\.server_addr=serial:\/\/agent\.channel\.0,vsock:\/\/-1:1024 /);
+    expect(line).toMatch(/ agent\.log=info /);
+    expect(line).toMatch(/ init=\/usr\/lib\/kata-agent\/boot-check-init foo=1$/);
   });
 
   it("starts the bridge wrapper only when the agent is init", () => {
-    expect(harnessParams("agent", "initrd", "debug")).toContain("rdinit=/usr/lib/kata-agent/boot-check-init");
-    expect(harnessParams("systemd", "image", "info")).not.toMatch(/init=/);
+    expect(harnessParams({ init: "agent", rootKind: "initrd", agentLogLevel: "debug" })).toContain(
+      "rdinit=/usr/lib/kata-agent/boot-check-init",
+    );
+    expect(harnessParams({ init: "systemd", rootKind: "image", agentLogLevel: "info" })).not.toMatch(/init=/);
+  });
+
+  it("allows vsock loopback for the bridge unless told to boot the agent as deployed", () => {
+    const base = { init: "agent", rootKind: "image", agentLogLevel: "info" } as const;
+    expect(harnessParams(base)).toMatch(/ agent\.allow_vsock_loopback /);
+    expect(harnessParams({ ...base, vsockLoopback: false })).not.toContain("allow_vsock_loopback");
+    // The debug console as the runtime enables it, and on a port this host can reach.
+    expect(harnessParams(base)).toContain(
+      "agent.debug_console agent.debug_console_vport=1026 agent.debug_console_addr=serial://agent.console.0",
+    );
   });
 
   it("names the profiles it knows when given another", () => {
