@@ -75,6 +75,8 @@ export async function runVm(options: RunVmOptions): Promise<RunningVm> {
       profile: options.profile,
       root: options.root,
       init: options.init,
+      // Only our guests have the bridge that needs vsock loopback; others boot the agent as deployed.
+      vsockLoopback: options.init !== undefined,
       cpus: options.cpus,
       agentLogLevel: options.agentLogLevel,
       ...(options.append ? { append: options.append } : {}),
