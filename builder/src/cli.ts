@@ -36,7 +36,7 @@ const processIo = (): CliIo => ({
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8) + 2;
   return [
-    "Usage: kata-build [--config FILE [--profile NAME]] <command> [options]",
+    "Usage: kata-build [--config FILE [--config-profile NAME]] <command> [options]",
     "       kata-build --version",
     "",
     "Builds Kata Containers guests: an Azure Linux (or Debian) root filesystem holding the",
@@ -46,16 +46,17 @@ function mainHelp(): string {
     "Commands:",
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
-    "Every command takes --json (the result as one JSON document on stdout), -q/--quiet (no",
-    "progress on stderr), --config FILE (settings from a kata-build.toml: one table per command,",
-    "[profiles.NAME.COMMAND] tables for --profile NAME; flags win) and -h/--help.",
+    "Every command takes --json (the result as one JSON document on stdout; vm, which runs until",
+    "stopped, prints one JSON line per event), -q/--quiet (no progress on stderr), -h/--help, and",
+    "the building ones --config FILE (settings from a kata-build.toml: one table per command,",
+    "[profiles.NAME.COMMAND] tables for --config-profile NAME; flags win).",
     "Run 'kata-build <command> --help' for a command's options.",
     "",
   ].join("\n");
 }
 
-/** --config/--profile/--json/-q given before the command apply to it. */
-const LEADING = new Set(["--config", "--profile", "--json", "--quiet", "-q"]);
+/** --config/--config-profile/--json/-q given before the command apply to it. */
+const LEADING = new Set(["--config", "--config-profile", "--json", "--quiet", "-q"]);
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const leading: string[] = [];
@@ -73,7 +74,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     if (!LEADING.has(flag)) break;
     leading.push(arg);
-    if (!arg.includes("=") && (flag === "--config" || flag === "--profile")) leading.push(argv[++i] ?? "");
+    if (!arg.includes("=") && (flag === "--config" || flag === "--config-profile"))
+      leading.push(argv[++i] ?? "");
   }
   const [name, ...rest] = argv.slice(i);
   if (name === undefined) {
@@ -103,10 +105,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   return runCommand(command, [...leading, ...rest], io);
 }
 
-/** The command's options and the command line's own (--config/--profile where the file can set it). */
+/** The command's options and the command line's own (--config where the file can set it). */
 function flagTable(command: Command): OptionTable {
-  const { config, profile, ...always } = cliOptions;
-  return { ...command.options, ...always, ...(command.configurable ? { config, profile } : {}) };
+  const { config, configProfile, ...always } = cliOptions;
+  return { ...command.options, ...always, ...(command.configurable ? { config, configProfile } : {}) };
 }
 
 function commandHelp(command: Command): string {
@@ -118,12 +120,19 @@ async function runCommand(command: Command, argv: string[], io: CliIo): Promise<
   let json = argv.includes("--json");
   try {
     const { given, positionals } = parseFlags(flagTable(command), argv);
-    const { json: jsonFlag, quiet, config, profile, ...flags } = given as Record<string, unknown>;
+    const {
+      json: jsonFlag,
+      quiet,
+      config,
+      configProfile: profile,
+      ...flags
+    } = given as Record<string, unknown>;
     json = jsonFlag === true;
     if (positionals.length && !command.positionals) {
       throw new UsageError(`unexpected argument '${positionals[0]}'`);
     }
-    if (profile !== undefined && config === undefined) throw new UsageError("--profile needs --config FILE");
+    if (profile !== undefined && config === undefined)
+      throw new UsageError("--config-profile needs --config FILE");
     const fromFile =
       typeof config === "string"
         ? ((await loadBuildConfig(config, profile === undefined ? {} : { profile: String(profile) }))[
@@ -138,7 +147,9 @@ async function runCommand(command: Command, argv: string[], io: CliIo): Promise<
       print: (text) => {
         if (!json) io.out(text);
       },
+      event: (event, text) => io.out(json ? `${JSON.stringify(event)}\n` : `${text}\n`),
     });
+    if (command.streams) return 0;
     if (json) io.out(`${JSON.stringify(result ?? {}, null, 2)}\n`);
     else {
       const text = command.text?.(result);
@@ -150,10 +161,15 @@ async function runCommand(command: Command, argv: string[], io: CliIo): Promise<
     if (!usage && !(err instanceof BuildError)) throw err;
     const hint = usage ? `run '${program} --help'` : (err as BuildError).hint;
     io.err(formatError(program, `error: ${err.message}`, hint, io.errStyle));
-    if (json)
+    const error = { message: err.message, ...(hint ? { hint } : {}), usage };
+    // A streaming command's stdout is one JSON object a line: its error is one more.
+    if (json) {
       io.out(
-        `${JSON.stringify({ error: { message: err.message, ...(hint ? { hint } : {}), usage } }, null, 2)}\n`,
+        command.streams
+          ? `${JSON.stringify({ event: "error", error })}\n`
+          : `${JSON.stringify({ error }, null, 2)}\n`,
       );
+    }
     return usage ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

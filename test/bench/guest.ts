@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ensureGuest } from "../../builder/src/boot/guest.js";
+import { bootRoot, ensureGuest } from "../../builder/src/boot/guest.js";
 import { bootCheck } from "../../builder/src/boot/index.js";
 import { kernelBench } from "../../builder/src/boot/kernel-bench.js";
 import { smokeBoot } from "../../builder/src/boot/smoke.js";
@@ -71,9 +71,9 @@ export async function benchBoot(runs: number): Promise<Section> {
         const toExit: number[] = [];
         for (let i = 0; i < runs; i++) {
           const report = await bootCheck({
-            form,
+            root: await bootRoot(guest, form),
+            init: guest.init,
             kernel: kernel.bzImage,
-            guest,
             workDir: path.join(work, `${rows.length}-${i}`),
             progress,
             print: () => {},

@@ -1,16 +1,21 @@
-// boot(): the boot check. Builds (or takes from the cache) the kvm guest kernel and an
-// agent-as-init guest, boots it under QEMU, and runs containers through the agent like the Kata
-// runtime, reporting how long each phase took (`kata-build boot`).
+// boot(): the boot check. Builds (or takes from the cache) the kvm guest kernel and a guest (the
+// agent as init, or systemd starting it), boots it under QEMU with our command line or the one
+// the Kata runtime builds, and runs containers through the agent like the runtime, reporting how
+// long each phase took (`kata-build boot`).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TtrpcClient } from "../../../agent/src/client/index.js";
-import { ensureGuest } from "../boot/guest.js";
+import { bootRoot, ensureGuest } from "../boot/guest.js";
 import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
+import { PROFILE_NAMES, profileNamed } from "../boot/profiles.js";
 import { interactiveShell } from "../boot/shell.js";
 import { smokeBoot } from "../boot/smoke.js";
 import { distroNames } from "../distro/index.js";
+import type { InitMode } from "../distro/types.js";
+import type { FsType } from "../formats/kernel-cmdline.js";
 import { ensureKernel } from "../pipelines/kernel.js";
+import { BuildError } from "../util/errors.js";
 import type { Given } from "../util/options.js";
 import { type OptionTable, resolveOptions } from "../util/options.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
@@ -19,6 +24,7 @@ import { type BuildHooks, progressOf } from "./hooks.js";
 import { cacheDirOf, cacheOption } from "./shared-options.js";
 
 export type { BootForm, BootReport } from "../boot/index.js";
+export { PROFILE_NAMES, PROFILES } from "../boot/profiles.js";
 
 const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
 
@@ -30,6 +36,28 @@ export const bootOptions = {
     default: "both",
     help: "guest form(s) to boot",
   },
+  init: {
+    kind: "string",
+    arg: "MODE",
+    choices: ["agent", "systemd"],
+    default: "agent",
+    help: "the guest's init: the agent itself (fast), or systemd starting kata-agent.service",
+  },
+  fs: {
+    kind: "string",
+    arg: "TYPE",
+    choices: ["ext4", "erofs"],
+    default: "ext4",
+    help: "the image's filesystem (erofs: lz4hc-compressed, read by the guest kernel's EROFS_FS_ZIP)",
+  },
+  profile: {
+    kind: "string",
+    arg: "NAME",
+    choices: PROFILE_NAMES,
+    default: "ours",
+    help: "kernel command line and root attachment (see above)",
+  },
+  append: { kind: "string", arg: "PARAMS", help: "extra kernel parameters, added last" },
   distro: {
     kind: "string",
     arg: "NAME",
@@ -102,8 +130,17 @@ export async function boot(options: BootOptions = {}, hooks: BootHooks = {}): Pr
       });
       return values.kernelImage === "vmlinux" ? built.vmlinux : built.bzImage;
     })());
+  const profile = profileNamed(values.profile);
+  const fs = values.fs as FsType;
+  if (fs === "erofs" && profile.image.dax) {
+    throw new BuildError(
+      `the ${profile.name} profile boots an image with the DAX header, and erofs images are made without one`,
+      "boot erofs images with --profile ours or runtime-clh (as upstream, erofs is never DAX-mapped)",
+    );
+  }
   const guest = await ensureGuest({
     distro: values.distro,
+    init: values.init as InitMode,
     ...(values.mirror ? { mirror: values.mirror } : {}),
     ...guestNode(values.node),
     agentDir: defaultAgentDir(),
@@ -120,16 +157,20 @@ export async function boot(options: BootOptions = {}, hooks: BootHooks = {}): Pr
     for (const form of forms) {
       reports.push(
         await bootCheck({
-          form,
+          root: await bootRoot(guest, form, { fs, ...profile.image }),
+          init: guest.init,
+          profile: profile.name,
+          ...(values.append ? { append: values.append } : {}),
           kernel,
-          guest,
           workDir: work,
           memoryMiB: values.memory,
           cpus: values.cpus,
           timeoutSeconds: values.timeout,
           agentLogLevel: values.agentLog,
           progress,
-          print: (text) => hooks.onOutput?.(text),
+          print: (text) => {
+            hooks.onOutput?.(text);
+          },
           ...(values.shell
             ? {
                 beforeDestroy: async (client: TtrpcClient) => {

@@ -2,8 +2,9 @@
 // command takes (by property name: agentInit for --agent-init), applies the same defaults and
 // checks, and reports progress through `onProgress`; `kata-build <command>` is a thin layer over
 // it. A bad option throws a UsageError, a failed build a BuildError with a hint.
-// rootfs, image, initrd and kernel build; boot runs the boot check; runtimeConfig writes the Kata
-// runtime's configuration for a guest; cacheList and cacheClean look after the shared cache.
+// rootfs, image, initrd and kernel build; boot runs the boot check; vm boots a guest and hands
+// back the running machine; runtimeConfig writes the Kata runtime's configuration for a guest;
+// cacheList and cacheClean look after the shared cache.
 //
 //   import { rootfs, image } from "kata-guest-toolkit/builder";
 //   const guest = await rootfs({ distro: "debian", agentInit: true, package: ["jq"], out: "out" },
@@ -52,3 +53,4 @@ export {
   runtimeConfig,
   runtimeConfigOptions,
 } from "./runtime-config.js";
+export { type Vm, type VmAddresses, type VmExit, type VmOptions, vm, vmOptions } from "./vm.js";

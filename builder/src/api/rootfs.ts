@@ -1,5 +1,6 @@
 // rootfs(): the guest's root filesystem with the Node.js agent, as `kata-build rootfs` builds it.
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { UsageError } from "../../../agent/src/cli/index.js";
 import { sourceDateEpoch } from "../context.js";
 import { distroNames } from "../distro/index.js";
 import { buildRootfs } from "../pipelines/rootfs.js";
@@ -77,6 +78,24 @@ export const rootfsOptions = {
     path: true,
     help: "the rootfs/ data directory (default: this toolkit's)",
   },
+  policy: {
+    kind: "string",
+    arg: "FILE",
+    path: true,
+    help: "agent policy (kata-rules/1, .json or .toml) the agent loads at start",
+  },
+  hooks: {
+    kind: "string",
+    arg: "DIR",
+    path: true,
+    help: "OCI hooks for the agent to run in the guest: DIR/prestart/, poststart/, poststop/",
+  },
+  addFile: {
+    kind: "strings",
+    arg: "SRC:DEST",
+    help: "copy a host file or directory (SRC, from the working directory) to DEST in the guest (repeatable)",
+  },
+  overlay: { kind: "strings", arg: "DIR", path: true, help: "lay a tree onto the guest's / (repeatable)" },
 } as const satisfies OptionTable;
 
 export type RootfsOptions = Given<typeof rootfsOptions>;
@@ -115,6 +134,12 @@ export async function rootfs(options: RootfsOptions = {}, hooks: BuildHooks = {}
       node: o.node,
       epoch: sourceDateEpoch(),
       refresh: o.refresh === true,
+      extras: {
+        ...(o.policy ? { policy: o.policy } : {}),
+        ...(o.hooks ? { hooks: o.hooks } : {}),
+        files: (o.addFile ?? []).map(parseAddFile),
+        overlays: o.overlay ?? [],
+      },
     },
     progressOf(hooks),
   );
@@ -126,4 +151,17 @@ export async function rootfs(options: RootfsOptions = {}, hooks: BuildHooks = {}
     ...(o.tar ? { tar: at(`${o.name}.tar`) } : {}),
     artifacts: result.artifacts.map(at),
   };
+}
+
+/** --add-file SRC:DEST, DEST an absolute path in the guest. */
+function parseAddFile(value: string): { source: string; dest: string } {
+  const colon = value.lastIndexOf(":");
+  const source = value.slice(0, colon);
+  const dest = value.slice(colon + 1);
+  if (colon <= 0 || !dest.startsWith("/")) {
+    throw new UsageError(
+      `--add-file: '${value}' is not SRC:DEST with DEST an absolute path in the guest (e.g. ./motd:/etc/motd)`,
+    );
+  }
+  return { source: resolve(source), dest };
 }

@@ -6,6 +6,7 @@ import { initrdOptions } from "./initrd.js";
 import { kernelOptions } from "./kernel.js";
 import { rootfsOptions } from "./rootfs.js";
 import { runtimeConfigOptions } from "./runtime-config.js";
+import { vmOptions } from "./vm.js";
 
 export const buildTables = {
   rootfs: rootfsOptions,
@@ -13,6 +14,7 @@ export const buildTables = {
   initrd: initrdOptions,
   kernel: kernelOptions,
   boot: bootOptions,
+  vm: vmOptions,
   "runtime-config": runtimeConfigOptions,
 };
 

@@ -1,7 +1,9 @@
 // What the boot check does through the agent once the guest is up, in the Kata runtime's
 // order: Health.Check, CreateSandbox with the shared filesystem, a container that prints
 // where it runs (its output streamed to the terminal), WaitProcess, an exec into a second,
-// long-running container, RemoveContainer, DestroySandbox (which powers the guest off).
+// long-running container, RemoveContainer, DestroySandbox (which powers the guest off). The
+// long-running container also sees the guest's mount table, so the check can say which device
+// the guest's root really is.
 import {
   AgentService,
   Health,
@@ -24,6 +26,8 @@ export interface ScenarioResult {
   containerMs: number;
   /** performance.now() when WaitProcess returned the first container's exit status. */
   containerExitAt: number;
+  /** The guest's root mount, from its mount table: device, filesystem type, options. */
+  guestRoot?: { device: string; fstype: string; options: string[] };
   steps: { name: string; ms: number }[];
 }
 
@@ -80,7 +84,13 @@ export async function runScenario(
       {
         containerId: web,
         execId: web,
-        OCI: bootCheckSpec({ rootPath, args: ["sleep", "3600"], hostname: "kata-boot-check" }),
+        OCI: bootCheckSpec({
+          rootPath,
+          args: ["sleep", "3600"],
+          hostname: "kata-boot-check",
+          // PID 1 of the guest (the agent, or systemd) lists the guest's own mounts.
+          binds: { [GUEST_MOUNTINFO]: "/proc/1/mountinfo" },
+        }),
       },
       timeouts,
     ),
@@ -132,6 +142,23 @@ export async function runScenario(
   );
   const execOutput = await drain(agent, web, "exec1", "stdout", options.print);
   const exec = await step("WaitProcess exec", () => agent.waitProcess({ containerId: web, execId: "exec1" }));
+  const mounts = await step("Read the guest's root mount (exec)", async () => {
+    // The root's mountinfo line, then the kernel's name for its device (the container's sysfs
+    // is the guest's: no network namespace of its own).
+    const script = `line=$(awk '$5 == "/"' ${GUEST_MOUNTINFO} | tail -n 1); echo "$line"; set -- $line; cat /sys/dev/block/$3/uevent 2>/dev/null; true`;
+    await agent.execProcess(
+      {
+        containerId: web,
+        execId: "mounts",
+        process: bootCheckSpec({ rootPath: "", args: ["sh", "-c", script], hostname: "" }).Process,
+      },
+      timeouts,
+    );
+    const text = await drain(agent, web, "mounts", "stdout", () => {});
+    await agent.waitProcess({ containerId: web, execId: "mounts" });
+    return text;
+  });
+  const guestRoot = rootMount(mounts);
   await options.beforeDestroy?.();
   for (const id of [hello, web]) {
     await step(`SignalProcess ${id} (SIGKILL all)`, () =>
@@ -148,8 +175,28 @@ export async function runScenario(
     execExitCode: exec.status,
     containerMs,
     containerExitAt,
+    ...(guestRoot ? { guestRoot } : {}),
     steps,
   };
+}
+
+/** Where the long-running container sees the guest's mount table. */
+const GUEST_MOUNTINFO = "/run/guest-mountinfo";
+
+/**
+ * The guest's root from the probe's output: a /proc/PID/mountinfo line (mount options before
+ * " - ", then type, source and superblock options), then its block device's uevent, whose
+ * DEVNAME names the device better than the "/dev/root" the kernel reports as the source.
+ */
+export function rootMount(output: string): ScenarioResult["guestRoot"] {
+  const [line = "", ...uevent] = output.trim().split("\n");
+  const dash = line.indexOf(" - ");
+  if (dash < 0) return undefined;
+  const before = line.slice(0, dash).split(" ");
+  const [fstype = "", source = "", superOptions = ""] = line.slice(dash + 3).split(" ");
+  const devname = uevent.find((l) => l.startsWith("DEVNAME="))?.slice("DEVNAME=".length);
+  const options = [...new Set([...(before[5] ?? "").split(","), ...superOptions.split(",")])].filter(Boolean);
+  return { device: devname ? `/dev/${devname}` : source, fstype, options };
 }
 
 /** Reads a stream to EOF as the runtime does (32 KiB calls), passing it on as it comes. */

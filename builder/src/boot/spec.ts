@@ -18,6 +18,8 @@ export function bootCheckSpec(options: {
   args: string[];
   hostname: string;
   terminal?: boolean;
+  /** Further bind mounts of guest files, read-only: container path -> guest path. */
+  binds?: Record<string, string>;
 }): MessageInitShape<typeof SpecSchema> {
   return fromRuntimeSpec({
     ociVersion: "1.0.2",
@@ -56,6 +58,12 @@ export function bootCheckSpec(options: {
       { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
       // The guest's own os-release, so `cat /etc/os-release` in the container names the guest.
       { destination: "/etc/os-release", type: "bind", source: "/etc/os-release", options: ["rbind", "ro"] },
+      ...Object.entries(options.binds ?? {}).map(([destination, source]) => ({
+        destination,
+        type: "bind",
+        source,
+        options: ["rbind", "ro"],
+      })),
     ],
     linux: {
       namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }],

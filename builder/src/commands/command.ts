@@ -12,6 +12,8 @@ export interface CommandContext {
   json: boolean;
   /** Text for stdout as the command runs (a container's output); nothing with --json. */
   print(text: string): void;
+  /** An event of a long-running command: one JSON line with --json, else the text line. */
+  event(event: Record<string, unknown>, text: string): void;
 }
 
 export interface Command<T extends OptionTable = OptionTable, R = unknown> {
@@ -27,6 +29,8 @@ export interface Command<T extends OptionTable = OptionTable, R = unknown> {
   configurable?: boolean;
   /** What the command takes besides flags (e.g. "list|clean"); none when unset. */
   positionals?: string;
+  /** It reports as it runs (events, one JSON line each with --json) instead of one final result. */
+  streams?: boolean;
   run(values: Given<T>, positionals: string[], context: CommandContext): Promise<R>;
   /** The result as text for a person (stdout); undefined: nothing to print. */
   text?(result: R): string | undefined;
@@ -48,10 +52,10 @@ export const cliOptions = {
     cliOnly: true,
     help: "take settings from this kata-build.toml (flags win over it)",
   },
-  profile: {
+  configProfile: {
     kind: "string",
     arg: "NAME",
     cliOnly: true,
-    help: "also apply [profiles.NAME] of the configuration file",
+    help: "also apply the [profiles.NAME.*] tables of the configuration file",
   },
 } as const satisfies Record<string, OptionSpec>;

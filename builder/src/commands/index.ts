@@ -7,6 +7,7 @@ import { initrdCommand } from "./initrd.js";
 import { kernelCommand } from "./kernel.js";
 import { rootfsCommand } from "./rootfs.js";
 import { runtimeConfigCommand } from "./runtime-config.js";
+import { vmCommand } from "./vm.js";
 
 export const commands: Command[] = [
   rootfsCommand as unknown as Command,
@@ -14,6 +15,7 @@ export const commands: Command[] = [
   initrdCommand as unknown as Command,
   kernelCommand as unknown as Command,
   bootCommand as unknown as Command,
+  vmCommand as unknown as Command,
   runtimeConfigCommand as unknown as Command,
   cacheCommand as unknown as Command,
 ];

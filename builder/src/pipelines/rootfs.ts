@@ -4,8 +4,10 @@ import { distros } from "../distro/index.js";
 import { NODE_PACKAGE, nodeLibraryPackages } from "../distro/package-lists.js";
 import type { InitMode } from "../distro/types.js";
 import { configureInit } from "../stages/configure-init.js";
+import { configureTimeSync } from "../stages/configure-time-sync.js";
 import { extractBase } from "../stages/extract-base.js";
 import { installAgent } from "../stages/install-agent.js";
+import { type ExtrasInput, installExtras } from "../stages/install-extras.js";
 import { installFiles } from "../stages/install-files.js";
 import { installNode } from "../stages/install-node.js";
 import { installPackages } from "../stages/install-packages.js";
@@ -40,6 +42,8 @@ export interface RootfsConfig {
   epoch: number;
   /** Refresh package metadata and install afresh instead of reusing a cached base tree. */
   refresh?: boolean;
+  /** What the user adds: an agent policy, guest hooks, files, trees. */
+  extras?: ExtrasInput;
 }
 
 export interface RootfsResult {
@@ -84,6 +88,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
             repoGpgcheck: config.repoGpgcheck,
             variant: config.variant,
             refresh: config.refresh === true,
+            ...(config.extras ? { extras: config.extras } : {}),
           },
           extra,
           omit: config.node ? [NODE_PACKAGE] : [],
@@ -95,8 +100,13 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
     const agent = await step("Install agent", () => installAgent(ctx, { agentDir: config.agentDir }));
     await step("Install files", () => installFiles(ctx));
     await step("Configure init", () => configureInit(ctx));
+    await step("Configure time sync", () => configureTimeSync(ctx));
     await step("Make SBOM", () => makeSbom(ctx, { name: config.name, agent }));
     await step("Strip root filesystem", () => stripRootfs(ctx, { keepPackageDb: config.keepPackageDb }));
+    const extras = config.extras;
+    if (extras && (extras.policy || extras.hooks || extras.files.length || extras.overlays.length)) {
+      await step("Install extras (policy, hooks, files)", () => installExtras(ctx, extras));
+    }
     ctx.artifacts.unshift(config.name);
     if (config.tar) await step("Make tarball", () => makeTar(ctx, { name: `${config.name}.tar` }));
     const manifest = await step("Write manifest", () =>
@@ -115,6 +125,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
             node: config.node,
             keepPackageDb: config.keepPackageDb,
             refresh: config.refresh === true,
+            ...(config.extras ? { extras: config.extras } : {}),
           },
         },
       }),

@@ -1,4 +1,5 @@
-// Stage: make the agent start. systemd mode: units, the target, and a trimmed systemd.
+// Stage: make the agent start. systemd mode: units, the target, and a trimmed systemd (units
+// removed as osbuilder removes them, more masked: rootfs/common/systemd-{remove,mask}.txt).
 // Agent mode: /sbin/init is the agent and no systemd is present at all.
 import { chmod, copyFile, lstat, mkdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -63,9 +64,15 @@ export async function configureInit(ctx: With<"data" | "root" | "init">): Promis
       removed.push(rel);
     }
   }
+  const masked: string[] = [];
+  const masks = parseList(await readFile(join(data, "common", "systemd-mask.txt"), "utf8"));
+  for (const unit of masks) {
+    await link(root, `/etc/systemd/system/${unit}`, "/dev/null");
+    masked.push(unit);
+  }
   // The agent service runs as root, but unprivileged container processes must be able to
   // traverse the root directory.
   const st = await lstat(root);
   await chmod(root, (st.mode & 0o7777) | 0o051);
-  ctx.manifest.init = { mode: "systemd", systemd, removedUnits: removed };
+  ctx.manifest.init = { mode: "systemd", systemd, removedUnits: removed, maskedUnits: masked };
 }

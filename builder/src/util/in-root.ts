@@ -1,7 +1,7 @@
 // Paths inside a root filesystem that is not the running system. Symlinks in the tree are
 // resolved against the tree's root (an absolute target means the root, never the host), so
 // writing through /sbin -> usr/sbin or /sbin -> /usr/sbin lands inside the tree.
-import { lstat, readlink } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 
 /** Resolves `path` (absolute, inside the root) to its final in-root path, following links. */
@@ -49,4 +49,50 @@ export async function findSystemd(root: string): Promise<string | undefined> {
       return resolved;
   }
   return undefined;
+}
+
+export interface LayTreeOptions {
+  /** Entries to leave out, by path relative to the source tree ("a/b"). */
+  skip?: (rel: string, isDirectory: boolean) => boolean;
+  /** The mode of a laid file, from its source's mode (default: the source's permission bits). */
+  mode?: (sourceMode: number) => number;
+}
+
+/**
+ * Lays the tree `from` into the root under the in-root directory `dest`: directories are made,
+ * files and symlinks replace what is there, and every destination is resolved inside the root
+ * (a link in the root never leads a write onto the host). Returns the in-root paths of the
+ * files and links laid, sorted.
+ */
+export async function layTree(
+  from: string,
+  root: string,
+  dest = "/",
+  options: LayTreeOptions = {},
+): Promise<string[]> {
+  const laid: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(from, rel))).sort()) {
+      const sub = rel ? `${rel}/${name}` : name;
+      const st = await lstat(join(from, sub));
+      if (options.skip?.(sub, st.isDirectory())) continue;
+      const inRoot = posix.join(dest, sub);
+      const target = await hostPath(root, inRoot);
+      if (st.isDirectory()) {
+        await mkdir(target, { recursive: true });
+        await walk(sub);
+        continue;
+      }
+      await rm(target, { force: true });
+      if (st.isSymbolicLink()) await symlink(await readlink(join(from, sub)), target);
+      else {
+        await copyFile(join(from, sub), target);
+        await chmod(target, options.mode ? options.mode(st.mode) : st.mode & 0o7777);
+      }
+      laid.push(inRoot);
+    }
+  };
+  await mkdir(await hostPath(root, dest === "/" ? "/." : dest), { recursive: true });
+  await walk("");
+  return laid;
 }

@@ -46,7 +46,7 @@ beforeAll(async () => {
   guestRoot = JSON.parse(built.stdout).root;
 }, 120_000);
 
-const COMMANDS = ["rootfs", "image", "initrd", "kernel", "boot", "runtime-config", "cache"];
+const COMMANDS = ["rootfs", "image", "initrd", "kernel", "boot", "vm", "runtime-config", "cache"];
 
 describe("conventions", () => {
   it("prints its version and every command's help", async () => {
@@ -158,7 +158,7 @@ describe("kata-build.toml", () => {
       "image",
       "--config",
       config,
-      "--profile",
+      "--config-profile",
       "verity",
       "--rootfs",
       guestRoot,
@@ -169,7 +169,7 @@ describe("kata-build.toml", () => {
     const flags = await kataBuild([
       "--config",
       config,
-      "--profile",
+      "--config-profile",
       "verity",
       "image",
       "--fs",
@@ -191,8 +191,8 @@ describe("kata-build.toml", () => {
     expect(r.stderr).toContain(
       `unknown key 'compresion' in [initrd] of ${config} (did you mean 'compression'?)`,
     );
-    const orphan = await kataBuild(["initrd", "--profile", "x"]);
-    expect(orphan.stderr).toContain("--profile needs --config FILE");
+    const orphan = await kataBuild(["initrd", "--config-profile", "x"]);
+    expect(orphan.stderr).toContain("--config-profile needs --config FILE");
   });
 });
 

@@ -13,6 +13,7 @@ import {
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -133,6 +134,38 @@ describe("kata-build rootfs --distro debian", () => {
     expect(lstatSync(join(rootfs.root, "etc/resolv.conf")).isFile()).toBe(true);
   });
 
+  it("trims systemd to what a Kata guest runs: no logind, no module loading, no maintenance timers", () => {
+    for (const unit of [
+      "systemd-logind.service",
+      "modprobe@.service",
+      "dev-hugepages.mount",
+      "fstrim.timer",
+    ]) {
+      expect(readlinkSync(join(rootfs.root, "etc/systemd/system", unit)), unit).toBe("/dev/null");
+    }
+    // Settings fixed at build time (the policy) reach the service through an environment file.
+    expect(
+      readFileSync(join(rootfs.root, "etc/systemd/system/kata-agent.service.d/environment.conf"), "utf8"),
+    ).toMatch(/^EnvironmentFile=-\/etc\/kata-agent\/environment$/m);
+  });
+
+  it("carries what production guests do: chrony on the PTP KVM clock, CA certificates, time zones, cryptsetup", () => {
+    const conf = readFileSync(join(rootfs.root, "etc/chrony/chrony.conf"), "utf8");
+    expect(conf).toMatch(/^refclock PHC \/dev\/ptp0 poll 3 dpoll -2 offset 0$/m);
+    expect(conf).not.toMatch(/^pool /m);
+    // chronyd itself accepts the configuration.
+    expect(inRoot(rootfs.root, "/usr/sbin/chronyd -p -f /etc/chrony/chrony.conf")).toContain(
+      "refclock PHC /dev/ptp0",
+    );
+    const dropIn = readFileSync(join(rootfs.root, "etc/systemd/system/chrony.service.d/kata.conf"), "utf8");
+    expect(dropIn).toMatch(/^ConditionPathExists=\/dev\/ptp0$/m);
+    // kata-containers.target wants chronyd.service: Debian names it chrony.service, with this alias.
+    expect(readlinkSync(join(rootfs.root, "etc/systemd/system/chronyd.service"))).toMatch(/chrony\.service$/);
+    expect(statSync(join(rootfs.root, "etc/ssl/certs/ca-certificates.crt")).size).toBeGreaterThan(100_000);
+    expect(existsSync(join(rootfs.root, "usr/share/zoneinfo/Europe/Berlin"))).toBe(true);
+    expect(inRoot(rootfs.root, "/sbin/cryptsetup --version")).toMatch(/^cryptsetup 2\./);
+  });
+
   it("records a manifest and an SPDX 2.3 SBOM of the installed packages", () => {
     const sbom = JSON.parse(readFileSync(join(rootfs.out, "rootfs.spdx.json"), "utf8"));
     expect(sbom.spdxVersion).toBe("SPDX-2.3");
@@ -188,7 +221,7 @@ describe("kata-build rootfs --distro debian with a warm cache", () => {
       const libc = record.installed.find((p: { name: string }) => p.name === "libc6");
       libc.version = "2.36-0";
       writeFileSync(recordFile, JSON.stringify(record));
-      // Other base trees in the shared cache (another package set's) are left alone.
+      // Other package sets' trees (an agent-as-init root's, say) may share the cache.
       const trees = readdirSync(join(cache, "debian", "base")).sort();
       const lines: string[] = [];
       const out = mkdtempSync(join(tmpdir(), "kb-deb-"));
@@ -203,8 +236,8 @@ describe("kata-build rootfs --distro debian with a warm cache", () => {
       expect(JSON.parse(readFileSync(recordFile, "utf8")).installed).toContainEqual(
         expect.objectContaining({ name: "libc6", version: expect.not.stringMatching(/^2\.36-0$/) }),
       );
-      expect(readdirSync(join(cache, "debian", "base")).sort()).toEqual(trees);
       expect(trees).toContain(key);
+      expect(readdirSync(join(cache, "debian", "base")).sort()).toEqual(trees);
       rmSync(cache, { recursive: true, force: true });
       rmSync(out, { recursive: true, force: true });
       rmSync(join(first.tar, ".."), { recursive: true, force: true });

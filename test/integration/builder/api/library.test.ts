@@ -45,6 +45,7 @@ describe("rootfs()", () => {
       "Install agent",
       "Install files",
       "Configure init",
+      "Configure time sync",
       "Make SBOM",
       "Strip root filesystem",
       "Write manifest",

@@ -58,6 +58,7 @@ type podOptions struct {
 	workloadID  string
 	hostname    string
 	dns         stringList
+	share9p     string
 	jsonOutput  bool
 	progressLog bool
 }
@@ -291,6 +292,7 @@ func parsePodArgs(args []string) (podOptions, error) {
 	fs.StringVar(&o.workloadID, "container-id", "", "workload container id (default: 64 random hex digits)")
 	fs.StringVar(&o.hostname, "hostname", "", "CreateSandbox hostname (default: the spec's hostname)")
 	fs.Var(&o.dns, "dns", "a resolv.conf line for CreateSandbox (repeatable; default: a Kubernetes-like resolv.conf)")
+	fs.StringVar(&o.share9p, "share-9p", "", "a virtio-9p tag (e.g. kataShared): CreateSandbox mounts it at "+guestSharedDir+" as the runtime's shared directory")
 	fs.BoolVar(&o.jsonOutput, "json", true, "print the report as one JSON object (always on: every command of this client prints JSON)")
 	fs.BoolVar(&o.progressLog, "progress", true, "log each step to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -314,6 +316,24 @@ func parsePodArgs(args []string) (podOptions, error) {
 		o.dns = stringList{"search default.svc.cluster.local svc.cluster.local cluster.local", "nameserver 10.96.0.10", "options ndots:5"}
 	}
 	return o, nil
+}
+
+// guestSharedDir is where the runtime mounts the directory it shares with the guest.
+const guestSharedDir = "/run/kata-containers/shared/containers/"
+
+// sharedStorages is the shared directory's storage as the Go runtime sends it in CreateSandbox
+// for virtio-9p: driver and type 9p, the tag as source, its mount options and msize.
+func sharedStorages(tag string) []*pb.Storage {
+	if tag == "" {
+		return nil
+	}
+	return []*pb.Storage{{
+		Driver:     "9p",
+		Source:     tag,
+		Fstype:     "9p",
+		MountPoint: guestSharedDir,
+		Options:    []string{"trans=virtio,version=9p2000.L,cache=mmap", "nodev", "msize=8192"},
+	}}
 }
 
 func randomID() string {
@@ -411,7 +431,7 @@ func (s *pod) run(base *pb.Spec) {
 		hostname = hostname[:64]
 	}
 	if _, err := s.step("CreateSandbox", callDeadline, false, func(ctx context.Context) error {
-		_, err := a.CreateSandbox(ctx, &pb.CreateSandboxRequest{Hostname: hostname, Dns: s.o.dns, SandboxId: sid})
+		_, err := a.CreateSandbox(ctx, &pb.CreateSandboxRequest{Hostname: hostname, Dns: s.o.dns, SandboxId: sid, Storages: sharedStorages(s.o.share9p)})
 		return err
 	}); err != nil {
 		return
