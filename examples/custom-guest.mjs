@@ -30,13 +30,19 @@ echo(
   ),
 );
 const guest = await rootfs(
-  { ...fromFile.rootfs, distro: "debian", agentInit: true, package: packages, out, name: "rootfs", ...cache },
+  {
+    ...fromFile.rootfs,
+    distro: "debian",
+    agentInit: true,
+    package: packages,
+    // Checked, laid in as /etc/kata-agent/policy.json, and loaded by the agent at start.
+    policy,
+    out,
+    name: "rootfs",
+    ...cache,
+  },
   { onProgress },
 );
-
-// The agent reads its policy at start; check it is JSON first, then lay it into the root.
-JSON.parse(await fs.readFile(policy, "utf8"));
-await fs.copy(policy, path.join(guest.root, "etc/kata-agent/policy.json"));
 for (const p of packages) {
   // The extra packages are in the root (dpkg's database is stripped, the files are not).
   const { stdout } = await $`find ${guest.root}/usr/bin ${guest.root}/usr/sbin -name ${p}`.quiet();
@@ -55,7 +61,8 @@ if (argv.kernel) {
     hypervisor: argv.hypervisor ?? "clh",
     kernel: path.resolve(argv.kernel),
     image: disk.image,
-    agentParam: ["policy_file=/etc/kata-agent/policy.json"],
+    // The agent's own settings on the kernel command line, checked against its settings table.
+    agentParam: ["log=info"],
     out: path.join(out, "runtime"),
   });
   echo(`drop-in      ${config.dropIn}`);

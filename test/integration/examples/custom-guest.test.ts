@@ -49,6 +49,10 @@ describe("examples/custom-guest.mjs (zx, the builder API)", () => {
     expect(readFileSync(path.join(result.root, "etc/kata-agent/policy.json"), "utf8")).toBe(
       readFileSync(path.join(repo, "examples", "policy.json"), "utf8"),
     );
+    // The agent's wrapper reads this before starting it.
+    expect(readFileSync(path.join(result.root, "etc/kata-agent/environment"), "utf8")).toContain(
+      "KATA_AGENT_POLICY_FILE=/etc/kata-agent/policy.json",
+    );
     const sbom = JSON.parse(readFileSync(result.sbom, "utf8")) as { packages: { name: string }[] };
     const names = sbom.packages.map((p) => p.name);
     expect(names).toContain("jq");
@@ -56,7 +60,7 @@ describe("examples/custom-guest.mjs (zx, the builder API)", () => {
     expect(names).toContain("@bufbuild/protobuf");
   });
 
-  it("makes an erofs dm-verity image and the runtime drop-in that opens it and loads the policy", () => {
+  it("makes an erofs dm-verity image and the runtime drop-in that opens it", () => {
     const manifest = JSON.parse(readFileSync(`${result.image}.manifest.json`, "utf8"));
     expect(manifest.inputs).toMatchObject({ fs: "erofs", verity: true });
     expect(manifest.input.treeSha256).toBe(result.tree);
@@ -69,7 +73,7 @@ describe("examples/custom-guest.mjs (zx, the builder API)", () => {
       image: result.image,
       rootfs_type: "erofs",
       kernel_verity_params: result.verity.params,
-      kernel_params: "agent.policy_file=/etc/kata-agent/policy.json",
+      kernel_params: "agent.log=info",
     });
   });
 
