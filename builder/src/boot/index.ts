@@ -11,9 +11,9 @@ import { makeBusyboxRootfs } from "./busybox.js";
 import { ConsoleWatch } from "./console.js";
 import { checkDebugConsole } from "./debug-console.js";
 import { BOOT_CHECK_INIT } from "./guest.js";
-import { type BootRoot, type Profile, type ProfileName, profileNamed } from "./profiles.js";
+import { type BootRoot, type Profile, type ProfileName, profileNamed, type VmRoot } from "./profiles.js";
 import { GUEST_SHARED, runScenario, type ScenarioResult } from "./scenario.js";
-import { PORTS, startVm, type VmRoot } from "./vm.js";
+import { PORTS, startVm } from "./vm.js";
 
 export type BootForm = "initrd" | "image";
 

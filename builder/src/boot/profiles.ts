@@ -157,3 +157,9 @@ export function profileNamed(name: string): Profile {
   }
   return profile;
 }
+
+/** What the guest boots from, as the machine attaches it. */
+export type VmRoot =
+  | { kind: "initrd"; path: string }
+  | { kind: "disk"; path: string }
+  | { kind: "nvdimm"; path: string };

@@ -6,12 +6,10 @@
 import { stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type QemuMachine, type RunningQemu, startQemu } from "../tools/qemu-system.js";
+import type { VmRoot } from "./profiles.js";
 
-/** What the guest boots from. */
-export type VmRoot =
-  | { kind: "initrd"; path: string }
-  | { kind: "disk"; path: string }
-  | { kind: "nvdimm"; path: string };
+// What the guest boots from lives with the other descriptions of a root (which start no QEMU).
+export type { VmRoot } from "./profiles.js";
 
 export interface VmOptions {
   kernel: string;
