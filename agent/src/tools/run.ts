@@ -15,7 +15,10 @@ export interface RunOptions {
   cwd?: string;
   /** Added to the inherited environment. */
   env?: Record<string, string | undefined>;
-  /** Milliseconds before the program is terminated; 0 or undefined: no limit. */
+  /**
+   * Milliseconds before the program is terminated; 0, undefined, or more than a timer can hold
+   * (2^31-1 ms, about 24.8 days): no limit.
+   */
   timeoutMs?: number;
   /** Aborting it terminates the program (and one already aborted starts nothing). */
   signal?: AbortSignal;
@@ -50,6 +53,9 @@ export interface RunResult {
 
 let loading: Promise<typeof import("execa")> | undefined;
 
+/** setTimeout's longest delay: a longer one would fire after 1 ms instead of never. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export async function runProgram(
   file: string,
   args: readonly string[],
@@ -83,7 +89,9 @@ export async function runProgram(
     forceKillAfterDelay: options.forceKillAfterMs ?? 5000,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),
-    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    ...(options.timeoutMs && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS
+      ? { timeout: options.timeoutMs }
+      : {}),
     ...(options.signal ? { cancelSignal: options.signal } : {}),
     ...(options.killSignal ? { killSignal: options.killSignal } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),

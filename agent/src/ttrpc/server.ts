@@ -8,6 +8,7 @@ import { Code } from "../core/code.js";
 import type { HandlerContext } from "../core/context.js";
 import { AgentError } from "../core/error.js";
 import type { Route, Router } from "../core/router.js";
+import { timerDelay } from "../core/timer.js";
 import { varint } from "../core/varint.js";
 import type { Logger } from "../log.js";
 import { decodeRequest, type RequestEnvelope as Request } from "./envelope.js";
@@ -177,11 +178,11 @@ class ServerConnection {
     const call = new Call();
     this.streams.set(streamId, call);
     const started = performance.now();
-    const timeoutMs = Number(request.timeoutNano) / 1e6;
+    const timeoutMs = timerDelay(Number(request.timeoutNano) / 1e6);
     let timer: NodeJS.Timeout | undefined;
     let deadline: number | undefined;
     const expired = new Promise<AgentError>((resolve) => {
-      if (timeoutMs > 0) {
+      if (timeoutMs !== undefined) {
         deadline = Date.now() + timeoutMs;
         timer = setTimeout(() => {
           call.abort(new DOMException("timeout", "TimeoutError"));

@@ -19,6 +19,13 @@ describe("runProgram", () => {
     expect(r.command).toBe(`sh -c pwd; echo "$KATA_X"; test -n "$HOME" && echo inherited`);
   });
 
+  it("treats a timeout longer than a timer can hold as none, not as 1 ms", async () => {
+    for (const timeoutMs of [2 ** 31, 2 ** 40]) {
+      const r = await runProgram("sleep", ["0.2"], { timeoutMs });
+      expect({ exitCode: r.exitCode, timedOut: r.timedOut }).toEqual({ exitCode: 0, timedOut: false });
+    }
+  });
+
   it("hands an open fd of ours to the program as its stdout", async () => {
     const file = join(dir, "out");
     const fd = openSync(file, "w");
