@@ -83,7 +83,7 @@ export class ContainerService {
       this.pod.registry.add(container);
       if (!holder) this.pod.sandbox.owner = { containerId: id, pid };
       this.pod.reaper.track(pid, (status) => this.onInitExit(container, init, status.status));
-      this.pod.log.info("container created", { container: id, pid, runtime: runtime.flavour });
+      this.pod.log.info("container created", { container: id, processPid: pid, runtime: runtime.flavour });
     } catch (err) {
       stdio?.dispose();
       if (created) await runtime.delete(id, bundle).catch(() => {});

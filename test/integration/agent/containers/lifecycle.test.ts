@@ -33,6 +33,11 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
     expect(err).toBe("err1\nerr2\nerr3\n");
     expect((await a.agent.waitProcess({ containerId: "c1", execId: "c1" })).status).toBe(3);
     await a.agent.removeContainer({ containerId: "c1" });
+    // The container's process id is a field of its own; every line's pid stays the agent's.
+    const created = a.logs().find((r) => r.msg === "container created" && r.container === "c1");
+    expect(created).toMatchObject({ pid: a.pid, processPid: expect.any(Number) });
+    expect(created?.processPid).not.toBe(a.pid);
+    expect(a.logs().every((r) => r.pid === a.pid)).toBe(true);
   });
 
   it("round-trips stdin and delivers EOF when stdin is closed", async () => {
