@@ -112,6 +112,19 @@ export async function runProgram(
   };
 }
 
+/** How a run that did not succeed ended, in words: "exited with status 2", "was killed by SIGKILL", ... */
+export function describeEnd(
+  result: Pick<RunResult, "exitCode" | "signal" | "timedOut" | "isCanceled" | "spawnError">,
+): string {
+  if (result.timedOut) return "timed out";
+  if (result.isCanceled) return "was cancelled";
+  if (result.spawnError !== undefined) return `could not be started (${result.spawnError})`;
+  if (result.exitCode !== undefined) return `exited with status ${result.exitCode}`;
+  // Killed by a signal it did not catch (the OOM killer's SIGKILL, say): no exit status at all.
+  if (result.signal) return `was killed by ${result.signal}`;
+  return "ended without an exit status";
+}
+
 /** A run's stdout as text. */
 export function stdoutText(result: Pick<RunResult, "stdout">): string {
   return Buffer.from(result.stdout).toString("utf8");
