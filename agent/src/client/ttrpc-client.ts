@@ -108,7 +108,8 @@ export class TtrpcClient {
       const { streamId, type } = frame.header;
       const waiter = this.pending.get(streamId);
       if (!waiter || type !== FrameType.Response) continue;
-      if (frame.kind === "oversized") {
+      // This decoder admits every frame, so "refused" never happens here.
+      if (frame.kind !== "message") {
         waiter.reject(
           new AgentError(Code.ResourceExhausted, `reply of ${frame.header.length} bytes is too large`),
         );
