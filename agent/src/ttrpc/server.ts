@@ -11,7 +11,7 @@ import type { Route, Router } from "../core/router.js";
 import { timerDelay } from "../core/timer.js";
 import { varint } from "../core/varint.js";
 import type { Logger } from "../log.js";
-import { noteReceived, noteReleased } from "../util/reclaim.js";
+import { noteReceived, noteReleased, onReclaim } from "../util/reclaim.js";
 import { decodeRequest, type RequestEnvelope as Request } from "./envelope.js";
 import {
   encodeFrame,
@@ -87,6 +87,7 @@ export class TtrpcServer {
       partialFrameTimeoutMs: options.partialFrameTimeoutMs ?? SERVER_DEFAULTS.partialFrameTimeoutMs,
     };
     this.budget = new ReceiveBudget(options.receiveBudget ?? SERVER_DEFAULTS.receiveBudget);
+    onReclaim((r) => options.log.debug("memory reclaimed after a burst", { subsystem: "ttrpc", ...r }));
   }
 
   /** Serves one accepted connection until either side closes it. */
@@ -192,6 +193,8 @@ class ServerConnection {
   private readPaused = false;
   private stallTimer: NodeJS.Timeout | undefined;
   private faults = 0;
+  /** Bytes this connection has read and written: what its buffers amounted to. */
+  private traffic = 0;
 
   constructor(
     private readonly socket: Duplex,
@@ -206,6 +209,7 @@ class ServerConnection {
     this.shuttingDown = options.shuttingDown;
     socket.on("data", (chunk: Buffer) => {
       noteReceived(chunk.length);
+      this.traffic += chunk.length;
       for (const frame of this.decoder.push(chunk)) this.onFrame(frame);
       this.watchStall();
     });
@@ -239,6 +243,8 @@ class ServerConnection {
     for (const charge of this.admitted.splice(0)) this.release(charge);
     for (const call of this.streams.values()) call.abort(new DOMException("connection closed", "AbortError"));
     this.streams.clear();
+    // Whatever its requests and replies were, they are garbage now.
+    noteReleased(this.traffic);
     this.log.debug("connection closed");
   }
 
@@ -467,7 +473,9 @@ class ServerConnection {
       // a 32 KiB ReadStdout reply is not copied into an envelope and again into a frame.
       frame = okFrame(streamId, outcome);
     }
-    noteReleased(byteLength(frame));
+    const bytes = byteLength(frame);
+    this.traffic += bytes;
+    noteReleased(bytes);
     if (frame.length === 1) this.socket.write(frame[0]!);
     else {
       this.socket.cork();

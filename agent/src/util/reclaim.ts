@@ -16,13 +16,33 @@ import { native } from "../native/index.js";
 /** Bytes received between young-generation collections. */
 const RECEIVED_BYTES = 8 << 20;
 /** Released bytes that make a full collection worth its few milliseconds. */
-const BURST_BYTES = 4 << 20;
+const BURST_BYTES = 1 << 20;
 /** How long after the last release the collection runs (a burst usually ends with many). */
 const SETTLE_MS = 200;
-/** V8 frees collected buffers on a background thread; the trim waits for that. */
-const SWEEP_MS = 100;
+/**
+ * V8 frees collected buffers on a background thread, sooner or later depending on the load: the
+ * heap is trimmed every so often after the collection, for as long as V8's count of buffer bytes
+ * keeps falling, and once after it has settled.
+ */
+const TRIM_POLL_MS = 250;
+const TRIM_POLLS_MAX = 40;
 
 type Collect = (options?: { type: "minor" | "major" }) => void;
+
+/** What a reclaim did, for a debug log line. */
+export interface ReclaimReport {
+  /** Bytes of ArrayBuffers V8 counted before the collection, and when freeing had settled. */
+  bufferBytesBefore: number;
+  bufferBytesAfter: number;
+  ms: number;
+}
+
+let report: ((r: ReclaimReport) => void) | undefined;
+
+/** Where reports of reclaims go (the server's debug log). */
+export function onReclaim(listener: (r: ReclaimReport) => void): void {
+  report = listener;
+}
 
 let received = 0;
 let released = 0;
@@ -57,10 +77,30 @@ export function noteReleased(bytes: number): void {
   timer = setTimeout(() => {
     timer = undefined;
     released = 0;
+    const started = performance.now();
+    const before = process.memoryUsage().arrayBuffers;
+    // Without arguments: a full, precise collection. ({ type: "major" } leaves buffers that are
+    // already garbage alive, on Node 18 and 20 alike.)
     collector()();
-    setTimeout(trimHeap, SWEEP_MS).unref();
+    trimWhileFreeing(process.memoryUsage().arrayBuffers, TRIM_POLLS_MAX, (after) =>
+      report?.({
+        bufferBytesBefore: before,
+        bufferBytesAfter: after,
+        ms: Math.round(performance.now() - started),
+      }),
+    );
   }, SETTLE_MS);
   timer.unref();
+}
+
+/** Trims after each poll in which V8 freed buffer bytes, until it stops freeing them. */
+function trimWhileFreeing(last: number, polls: number, done: (bytes: number) => void): void {
+  setTimeout(() => {
+    const now = process.memoryUsage().arrayBuffers;
+    trimHeap();
+    if (now < last && polls > 1) trimWhileFreeing(now, polls - 1, done);
+    else done(now);
+  }, TRIM_POLL_MS).unref();
 }
 
 function trimHeap(): void {
