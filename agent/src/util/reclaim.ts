@@ -5,7 +5,7 @@
 // happens, and after a flood the idle agent never collects at all. Even when freed, glibc keeps
 // most of it: the reads lie in its heap below live allocations, and it returns only the heap's
 // top by itself. So:
-//  - every 8 MiB received, a young-generation collection frees the reads already copied out
+//  - every 4 MiB received, a young-generation collection frees the reads already copied out
 //    (a millisecond or so);
 //  - once a burst of large requests has been released, one full collection runs a little
 //    later, then the free heap pages go back to the kernel (malloc_trim).
@@ -14,7 +14,7 @@ import { runInNewContext } from "node:vm";
 import { native } from "../native/index.js";
 
 /** Bytes received between young-generation collections. */
-const RECEIVED_BYTES = 8 << 20;
+const RECEIVED_BYTES = 4 << 20;
 /** Released bytes that make a full collection worth its few milliseconds. */
 const BURST_BYTES = 1 << 20;
 /** How long after the last release the collection runs (a burst usually ends with many). */
