@@ -56,25 +56,74 @@ let loading: Promise<typeof import("execa")> | undefined;
 /** setTimeout's longest delay: a longer one would fire after 1 ms instead of never. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * Programs running at once. Each costs a process (`ip` about 3 MB, runc tens): a client
+ * pipelining a thousand calls that each run one must not start a thousand at the same time.
+ * Further runs wait their turn; a run whose caller goes away while it waits starts nothing.
+ */
+const MAX_RUNNING = 16;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Resolves true once a slot is free, or false if `signal` aborts first. */
+function acquire(signal: AbortSignal | undefined): Promise<boolean> {
+  if (running < MAX_RUNNING) {
+    running++;
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      const i = waiting.indexOf(grant);
+      if (i >= 0) waiting.splice(i, 1);
+      resolve(false);
+    };
+    const grant = () => {
+      signal?.removeEventListener("abort", onAbort);
+      running++;
+      resolve(true);
+    };
+    waiting.push(grant);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function release(): void {
+  running--;
+  waiting.shift()?.();
+}
+
 export async function runProgram(
   file: string,
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
   const command = [file, ...args].join(" ");
+  const canceled: RunResult = {
+    command,
+    exitCode: undefined,
+    signal: undefined,
+    timedOut: false,
+    isCanceled: true,
+    spawnError: undefined,
+    stdout: new Uint8Array(),
+    stderr: "",
+  };
   // A call that has already gone away (e.g. while queued behind another change) starts nothing.
-  if (options.signal?.aborted) {
-    return {
-      command,
-      exitCode: undefined,
-      signal: undefined,
-      timedOut: false,
-      isCanceled: true,
-      spawnError: undefined,
-      stdout: new Uint8Array(),
-      stderr: "",
-    };
+  if (options.signal?.aborted) return canceled;
+  if (!(await acquire(options.signal))) return canceled;
+  try {
+    return await runNow(file, args, command, options);
+  } finally {
+    release();
   }
+}
+
+async function runNow(
+  file: string,
+  args: readonly string[],
+  command: string,
+  options: RunOptions,
+): Promise<RunResult> {
   loading ??= import("execa");
   const { execa } = await loading;
   const stdio = options.stdio ?? {};
