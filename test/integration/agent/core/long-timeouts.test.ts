@@ -1,10 +1,13 @@
 // Deadlines longer than a Node timer can hold (2^31 ms, about 24.8 days) against the real agent:
 // they must mean "no deadline", not a timer that fires after 1 ms.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code } from "../../../../agent/src/client/index.js";
 import { type RunningAgent, startAgent } from "../../../helpers/agent.js";
 import { containerSpec } from "../../../helpers/oci.js";
-import { buildGoPeers, runGoClient } from "../../../helpers/peers.js";
+import { buildGoPeers, buildPythonPeer, runGoClient, runPythonClient } from "../../../helpers/peers.js";
 import { rpcError } from "../containers/helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,5 +79,37 @@ describe("deadlines past a timer's range", () => {
     expect(await rpcError(a.agent.statsContainer({ containerId: "rm" }))).toMatchObject({
       code: Code.InvalidArgument,
     });
+  });
+});
+
+describe("gRPC deadlines past a timer's range", () => {
+  let a: RunningAgent;
+  let grpcAddr: string;
+  beforeAll(async () => {
+    await buildPythonPeer();
+    const dir = mkdtempSync(path.join(tmpdir(), "grpc-deadline-"));
+    grpcAddr = `unix:${path.join(dir, "grpc.sock")}`;
+    a = await startAgent({ env: { KATA_AGENT_GRPC_ADDR: `unix://${path.join(dir, "grpc.sock")}` } });
+    await a.agent.createSandbox({ sandboxId: "pod" });
+  });
+  afterAll(async () => {
+    await a.stop();
+  });
+
+  it("keeps a long-poll with a 35-day grpc-timeout waiting (grpc-js would fire it at once)", async () => {
+    // An ordinary deadline still ends a call on time.
+    const short = await runPythonClient(grpcAddr, ["call", "grpc.AgentService", "GetOOMEvent", "{}"], {
+      timeout: "300ms",
+    });
+    expect(short.error?.code).toBe("DEADLINE_EXCEEDED");
+    const poll = runPythonClient(grpcAddr, ["call", "grpc.AgentService", "GetOOMEvent", "{}"], {
+      timeout: "3000000s",
+    });
+    expect(await stateAfter(poll, 1500)).toBe("pending");
+    // Destroying the sandbox ends the long-poll (and then the agent, as upstream's): not a deadline.
+    await a.agent.destroySandbox({}).catch(() => {});
+    const r = await poll;
+    expect(r.error?.code).toBeDefined();
+    expect(r.error?.code).not.toBe("DEADLINE_EXCEEDED");
   });
 });
