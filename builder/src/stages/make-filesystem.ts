@@ -85,6 +85,13 @@ export async function makeFilesystem(ctx: With<"work">, input: FilesystemInput):
     ctx.manifest.filesystem = { type, uuid, bytes: plan.bytes, inodes: plan.inodes };
     return { path: image, bytes: plan.bytes, uuid, type };
   }
+  const missing = await missingNodes(tree);
+  if (missing.size > 0) {
+    throw new BuildError(
+      `the tarball's device nodes and FIFOs (/${[...missing][0]}, ...) could not be made without root, and mkfs.erofs reads them from the files`,
+      "run kata-build as root, or build --fs ext4",
+    );
+  }
   if (tree.entries.some((e) => e.xattrs)) {
     throw new BuildError(
       "the tarball's extended attributes reach ext4 images only (mkfs.erofs reads them from the files)",
