@@ -148,10 +148,14 @@ describe("kata-build rootfs --distro debian", () => {
     };
     expect(m.agent.version).toMatch(/^kata-agent /);
     // The guest's own node (Debian's), run inside the tree: not the node that ran the build.
-    const debianNode = execFileSync("/usr/sbin/chroot", [rootfs.root, "/usr/bin/node", "-p", "process.version"], {
-      encoding: "utf8",
-      env: { PATH: "/usr/bin:/bin" },
-    }).trim();
+    const debianNode = execFileSync(
+      "/usr/sbin/chroot",
+      [rootfs.root, "/usr/bin/node", "-p", "process.version"],
+      {
+        encoding: "utf8",
+        env: { PATH: "/usr/bin:/bin" },
+      },
+    ).trim();
     expect(m.guestNode.version).toBe(debianNode);
     expect(m.guestNode.version).toMatch(/^v18\./);
     const tar = m.outputs.find((o) => o.name === "rootfs.tar");
