@@ -2,16 +2,14 @@
 // requests through the Router, and answers each on its own stream id. Many calls run at once
 // on one connection; a blocked ReadStdout never holds back a Health.Check behind it.
 import type { Duplex } from "node:stream";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { ResponseSchema } from "../../gen/ttrpc/ttrpc_pb.js";
 import { Code } from "../core/code.js";
 import type { HandlerContext } from "../core/context.js";
 import { AgentError } from "../core/error.js";
 import type { Route, Router } from "../core/router.js";
 import { timerDelay } from "../core/timer.js";
-import { varint } from "../core/varint.js";
 import type { Logger } from "../log.js";
 import { noteReceived, noteReleased, onReclaim } from "../util/reclaim.js";
+import { Call } from "./call.js";
 import { decodeRequest, type RequestEnvelope as Request } from "./envelope.js";
 import {
   encodeFrame,
@@ -19,11 +17,10 @@ import {
   FrameDecoder,
   type FrameHeader,
   FrameType,
-  HEADER_LENGTH,
   MESSAGE_LENGTH_MAX,
 } from "./frame.js";
 import { ReceiveBudget } from "./receive-budget.js";
-import { toStatus } from "./status.js";
+import { byteLength, errorResponse, okFrame, RESPONSE_OVERHEAD } from "./reply.js";
 
 export interface TtrpcServerOptions {
   router: Router;
@@ -487,51 +484,6 @@ class ServerConnection {
     // ReadStdout reply passes that, and pausing there costs a round trip per reply.)
     this.updateFlow();
   }
-}
-
-/** A call in flight: its AbortSignal exists only if the handler asked for it. */
-class Call {
-  private controller: AbortController | undefined;
-  private reason: unknown;
-  private aborted = false;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-}
-
-/** Field 1 (status) = empty message (OK), then field 2 (payload): tag, length, bytes. */
-const OK_STATUS_BYTES = [0x0a, 0x00];
-const RESPONSE_OVERHEAD = OK_STATUS_BYTES.length + 1 + 5;
-
-const byteLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
-
-function okFrame(streamId: number, payload: Uint8Array[]): Buffer[] {
-  const length = byteLength(payload);
-  // An empty payload is left out, as a protobuf encoder would.
-  const envelope = length ? [...OK_STATUS_BYTES, 0x12, ...varint(length)] : OK_STATUS_BYTES;
-  const head = Buffer.allocUnsafe(HEADER_LENGTH + envelope.length);
-  head.writeUInt32BE(envelope.length + length, 0);
-  head.writeUInt32BE(streamId, 4);
-  head[8] = FrameType.Response;
-  head[9] = 0;
-  head.set(envelope, HEADER_LENGTH);
-  return [head, ...payload.filter((p) => p.length).map((p) => Buffer.from(p.buffer, p.byteOffset, p.length))];
-}
-
-function errorResponse(err: AgentError): Uint8Array {
-  return toBinary(ResponseSchema, create(ResponseSchema, { status: toStatus(err) }));
 }
 
 function fault(streamId: number, code: Code, message: string): Classified {
