@@ -14,6 +14,7 @@
 #include <linux/random.h>
 #include <net/if.h>
 #include <linux/vm_sockets.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -569,6 +570,22 @@ static napi_value add_random_entropy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Gives free malloc memory back to the kernel. glibc returns only the top of its heap on its own;
+// after a burst of large requests is collected, the agent's heap is mostly free chunks below
+// live ones, which stay resident until this (MADV_DONTNEED on every free page). True when some
+// memory was released.
+static napi_value trim_heap(napi_env env, napi_callback_info info) {
+  (void)info;
+#ifdef __GLIBC__
+  int released = malloc_trim(0);
+#else
+  int released = 0;  // other C libraries: nothing to do
+#endif
+  napi_value out;
+  napi_get_boolean(env, released != 0, &out);
+  return out;
+}
+
 // ---- module ---------------------------------------------------------------------------------
 
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
@@ -587,6 +604,7 @@ NAPI_MODULE_INIT() {
       FN("addRandomEntropy", add_random_entropy), FN("linkUp", link_up),
       FN("vsockPeer", vsock_peer), FN("vsockLocalCid", vsock_local_cid),
       FN("spawnInSession", spawn_in_session), FN("sendDatagram", send_datagram),
+      FN("trimHeap", trim_heap),
       CONST(MS_RDONLY), CONST(MS_NOSUID), CONST(MS_NODEV), CONST(MS_NOEXEC), CONST(MS_REMOUNT),
       CONST(MS_BIND), CONST(MS_REC), CONST(MS_PRIVATE), CONST(MS_SLAVE), CONST(MS_SHARED),
       CONST(MS_STRICTATIME), CONST(MS_RELATIME), CONST(MS_MOVE), CONST(MNT_DETACH),

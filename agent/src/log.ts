@@ -79,15 +79,25 @@ export class Logger {
   private write(level: Level, msg: string, fields?: Fields): void {
     if (levels.indexOf(level) < this.shared.threshold) return;
     const ts = new Date().toISOString();
-    // Fields never overwrite the record's own ts, level and msg (which keep their place first).
-    const record = Object.assign({ ts, level, msg, pid: process.pid }, this.fields, fields, {
-      ts,
-      level,
-      msg,
-    });
+    const own = { ts, level, msg, pid: process.pid };
+    const extra = Object.assign({}, this.fields, fields);
+    // Fields never overwrite the record's own ts, level, msg and pid (the agent's), which keep
+    // their place first; a field of the same name (a container process's pid, say) is kept
+    // under "shadowed" rather than lost.
+    let shadowed: Fields | undefined;
+    for (const key of OWN_KEYS) {
+      if (!Object.hasOwn(extra, key)) continue;
+      shadowed ??= {};
+      shadowed[key] = extra[key];
+      delete extra[key];
+    }
+    const record = Object.assign(own, extra, shadowed ? { shadowed } : {});
     this.shared.sink(`${JSON.stringify(record, replacer)}\n`);
   }
 }
+
+/** The keys every record has, written by the logger itself. */
+const OWN_KEYS = ["ts", "level", "msg", "pid"] as const;
 
 /** Errors become { name, message, code }; bigints become numbers or strings. */
 function replacer(_key: string, value: unknown): unknown {

@@ -23,7 +23,7 @@ export async function startAgentServer(
   const onWarning = (message: string, fields?: Record<string, unknown>) =>
     log.warn(message, { subsystem: "transport", ...fields });
   const listenOptions = { onWarning, allowVsockLoopback: config.allowVsockLoopback };
-  const ttrpc = new TtrpcServer({ router, log });
+  const ttrpc = new TtrpcServer({ router, log, partialFrameTimeoutMs: config.partialFrameTimeoutMs });
   const listeners: Listener[] = [];
   for (const address of config.serverAddr) {
     listeners.push(await listen(address, (socket, peer) => ttrpc.serve(socket, peer), listenOptions));

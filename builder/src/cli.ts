@@ -173,3 +173,40 @@ async function runCommand(command: Command, argv: string[], io: CliIo): Promise<
     return usage ? EXIT_USAGE : EXIT_FAILURE;
   }
 }
+
+/** Status for a failure that is a bug of ours (sysexits' EX_SOFTWARE). */
+const INTERNAL = 70;
+
+/**
+ * main(), with its end guaranteed: a failure nobody turned into a BuildError is reported as an
+ * internal error (the stack only with KATA_BUILD_DEBUG=1), and if the event loop runs dry while
+ * the command still waits (a stream that never ends, say), that is reported too, instead of
+ * Node exiting 0 as if all had gone well. Staging directories are removed at exit either way
+ * (workspace/atomic.ts).
+ */
+export async function run(
+  argv: string[],
+  command: (argv: string[]) => Promise<number> = main,
+): Promise<number> {
+  let finished = false;
+  const stalled = () => {
+    if (finished) return;
+    process.stderr.write(
+      "kata-build: internal error: the command stopped waiting for work that will never finish; nothing was written\n",
+    );
+    process.exitCode = INTERNAL;
+  };
+  process.once("beforeExit", stalled);
+  try {
+    return await command(argv);
+  } catch (err) {
+    const debug = process.env.KATA_BUILD_DEBUG === "1";
+    const text = err instanceof Error ? (debug ? (err.stack ?? err.message) : err.message) : String(err);
+    process.stderr.write(`kata-build: internal error: ${text}\n`);
+    if (!debug) process.stderr.write("  run with KATA_BUILD_DEBUG=1 for the stack, and please report it\n");
+    return INTERNAL;
+  } finally {
+    finished = true;
+    process.off("beforeExit", stalled);
+  }
+}

@@ -1,13 +1,8 @@
-// Entry point of the kata-build bundle.
-import { main } from "./cli.js";
+// Entry point of the kata-build bundle: runs the command and exits with its status. Every
+// failure ends in a message and a non-zero status (cli.ts), including a command that stops
+// waiting on something that will never happen.
+import { run } from "./cli.js";
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`kata-build: unexpected error: ${text}\n`);
-    process.exitCode = 70;
-  },
-);
+void run(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

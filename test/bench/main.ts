@@ -7,6 +7,7 @@ import { benchAgentRpc } from "./agent-rpc.js";
 import { benchBuilderSection } from "./builder.mjs";
 import { benchContainers } from "./containers.js";
 import { benchBoot, benchKernel } from "./guest.js";
+import { benchHostile } from "./hostile.js";
 import { renderSection, type Section } from "./report.js";
 
 const sections: Record<string, (quick: boolean) => Promise<Section>> = {
@@ -19,6 +20,8 @@ const sections: Record<string, (quick: boolean) => Promise<Section>> = {
       alive: quick ? 10 : 100,
       bytes: quick ? 64e6 : 512e6,
     }),
+  hostile: (quick) =>
+    benchHostile({ writes: quick ? 8 : 20, connections: quick ? 50 : 200, calls: quick ? 2000 : 10_000 }),
   builder: (quick) => benchBuilderSection({ quick }),
   kernel: () => benchKernel(),
   boot: (quick) => benchBoot(quick ? 1 : 3),

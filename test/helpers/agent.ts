@@ -59,6 +59,8 @@ export interface RunningAgent {
   connect(): Promise<TtrpcClient>;
   /** JSON log records the agent printed so far. */
   logs(): Record<string, unknown>[];
+  /** Everything the agent wrote to stderr so far (log lines, and anything else, e.g. Node's warnings). */
+  stderr(): string;
   /** SIGTERM, then wait for exit. */
   stop(): Promise<{ exitCode: number | undefined; signal: string | undefined }>;
   process: ResultPromise;
@@ -139,6 +141,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       return ttrpc;
     },
     logs: () => records,
+    stderr: () => stderrText,
     process: child,
     async stop() {
       for (const c of clients) c.close();

@@ -16,6 +16,9 @@ export interface CallOptions {
   metadata?: Record<string, string | string[]>;
 }
 
+/** setTimeout's longest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Pending {
   resolve(payload: Uint8Array): void;
   reject(err: AgentError): void;
@@ -65,7 +68,8 @@ export class TtrpcClient {
         resolve: (p) => settle(() => resolve(p)),
         reject: (e) => settle(() => reject(e)),
       });
-      if (timeoutMs > 0) {
+      // A deadline further off than a timer can hold (about 24.8 days) is left to the server.
+      if (timeoutMs > 0 && timeoutMs + 50 <= MAX_TIMER_MS) {
         // A little slack so the server's DEADLINE_EXCEEDED, with its message, normally wins.
         timer = setTimeout(
           () => settle(() => reject(new AgentError(Code.DeadlineExceeded, "context deadline exceeded"))),
@@ -104,7 +108,8 @@ export class TtrpcClient {
       const { streamId, type } = frame.header;
       const waiter = this.pending.get(streamId);
       if (!waiter || type !== FrameType.Response) continue;
-      if (frame.kind === "oversized") {
+      // This decoder admits every frame, so "refused" never happens here.
+      if (frame.kind !== "message") {
         waiter.reject(
           new AgentError(Code.ResourceExhausted, `reply of ${frame.header.length} bytes is too large`),
         );

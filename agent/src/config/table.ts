@@ -283,6 +283,14 @@ export const settings = {
     parse: v.seconds,
     help: "on SIGTERM, seconds calls in flight may take to finish before connections close",
   }),
+  partialFrameTimeoutMs: setting<number>({
+    cmdline: "agent.partial_frame_timeout",
+    env: "KATA_AGENT_PARTIAL_FRAME_TIMEOUT",
+    toml: "partial_frame_timeout",
+    default: 10_000,
+    parse: v.seconds,
+    help: "seconds a client may stop in the middle of a ttrpc frame before its connection is closed (0: never)",
+  }),
 };
 
 /** The memory agent's tuning knobs: accepted and passed to MemAgent*Set defaults (upstream names). */

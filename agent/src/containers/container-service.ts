@@ -11,6 +11,7 @@ import {
   PreconditionError,
   TimedOutError,
 } from "../core/domain-error.js";
+import { timerDelay } from "../core/timer.js";
 import { ContainerProcess } from "../processes/process.js";
 import { type PreparedStdio, prepareStdio } from "../processes/stdio.js";
 import { cgroupPathsOf } from "./cgroups.js";
@@ -82,7 +83,7 @@ export class ContainerService {
       this.pod.registry.add(container);
       if (!holder) this.pod.sandbox.owner = { containerId: id, pid };
       this.pod.reaper.track(pid, (status) => this.onInitExit(container, init, status.status));
-      this.pod.log.info("container created", { container: id, pid, runtime: runtime.flavour });
+      this.pod.log.info("container created", { container: id, processPid: pid, runtime: runtime.flavour });
     } catch (err) {
       stdio?.dispose();
       if (created) await runtime.delete(id, bundle).catch(() => {});
@@ -145,7 +146,9 @@ export class ContainerService {
   async remove(id: string, timeoutSeconds: number): Promise<void> {
     const container = this.pod.registry.get(id);
     container.removal ??= this.destroy(container);
-    if (timeoutSeconds <= 0) return container.removal;
+    // 2^32-1 seconds (and anything a timer cannot hold) is no limit, as 0 is.
+    const delay = timerDelay(timeoutSeconds * 1000);
+    if (delay === undefined) return container.removal;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -155,7 +158,7 @@ export class ContainerService {
               subject: "removal",
             }),
           ),
-        timeoutSeconds * 1000,
+        delay,
       );
     });
     try {

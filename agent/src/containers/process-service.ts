@@ -54,7 +54,7 @@ export class ProcessService {
       const proc = new ContainerProcess(req.execId, pid, terminal, await stdio.attach());
       container.processes.set(req.execId, proc);
       this.pod.reaper.track(pid, (status) => proc.exited(status.status));
-      this.pod.log.info("process started", { container: container.id, exec: req.execId, pid });
+      this.pod.log.info("process started", { container: container.id, exec: req.execId, processPid: pid });
     } catch (err) {
       stdio.dispose();
       throw err;

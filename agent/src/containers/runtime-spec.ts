@@ -125,13 +125,34 @@ export interface RuntimeLinux {
   intelRdt?: { l3CacheSchema?: string };
 }
 
-/** JSON.stringify that writes bigints as exact integers. */
+/**
+ * JSON.stringify that writes bigints as exact integers. It walks the value itself rather than
+ * marking bigints with a placeholder string and rewriting the text afterwards: an annotation or
+ * argument that happened to spell the placeholder would have become a number.
+ */
 export function stringifyExact(value: unknown, indent?: number): string {
-  const marker = "\u0000bigint:";
-  const text = JSON.stringify(
-    value,
-    (_key, v: unknown) => (typeof v === "bigint" ? `${marker}${v.toString()}` : v),
-    indent,
-  );
-  return text.replace(/"\\u0000bigint:(-?\d+)"/g, "$1");
+  return write(value, indent ? " ".repeat(indent) : "", "") ?? "undefined";
+}
+
+/** One value as JSON at nesting `depth` (the indent already written before it); undefined: omitted. */
+function write(value: unknown, step: string, depth: string): string | undefined {
+  if (typeof value === "bigint") return value.toString();
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === "function") return write(toJSON.call(value), step, depth);
+  const inner = depth + step;
+  const open = step ? `\n${inner}` : "";
+  const close = step ? `\n${depth}` : "";
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    const items = value.map((v) => write(v, step, inner) ?? "null");
+    return `[${open}${items.join(`,${open}`)}${close}]`;
+  }
+  const members: string[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    const text = write(v, step, inner);
+    if (text !== undefined) members.push(`${JSON.stringify(key)}:${step ? " " : ""}${text}`);
+  }
+  if (members.length === 0) return "{}";
+  return `{${open}${members.join(`,${open}`)}${close}}`;
 }

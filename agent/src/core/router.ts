@@ -140,11 +140,22 @@ function makeRoute(
         const data = (response as unknown as Record<string, Uint8Array>)[bytesOnly.localName]!;
         return data.length ? [lengthDelimited(bytesOnly.number, data.length), data] : [];
       }
-      return [toBinary(output, response)];
+      // A frozen reply cannot change: several calls answered with the same one (GetMetrics
+      // calls sharing a scrape) share its bytes.
+      if (!Object.isFrozen(response)) return [toBinary(output, response)];
+      let bytes = encodedOnce.get(response);
+      if (!bytes) {
+        bytes = [toBinary(output, response)];
+        encodedOnce.set(response, bytes);
+      }
+      return bytes;
     },
   };
   return route;
 }
+
+/** Encodings of frozen replies, kept only as long as the reply itself. */
+const encodedOnce = new WeakMap<Message, Uint8Array[]>();
 
 function isMessage(value: unknown, desc: DescMessage): value is Message {
   return typeof value === "object" && value !== null && (value as Message).$typeName === desc.typeName;

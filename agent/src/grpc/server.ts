@@ -11,6 +11,7 @@ import type { HandlerContext } from "../core/context.js";
 import { AgentError } from "../core/error.js";
 import type { Route, Router } from "../core/router.js";
 import type { Logger } from "../log.js";
+import { treatHugeDeadlinesAsNone } from "./deadline.js";
 import { addReflection } from "./reflection.js";
 
 export interface GrpcServer {
@@ -20,6 +21,7 @@ export interface GrpcServer {
 }
 
 export function createGrpcServer(router: Router, log: Logger): GrpcServer {
+  treatHugeDeadlinesAsNone();
   const server = new grpc.Server({ "grpc.max_receive_message_length": 4 << 20 });
   const byService = new Map<string, Route[]>();
   for (const route of router.routes()) {

@@ -74,6 +74,8 @@ export interface Native {
   reboot(mode: RebootMode): void;
   settimeofday(sec: number, usec: number): void;
   swapon(path: string, flags: number): void;
+  /** malloc_trim(0): gives free heap memory back to the kernel; true when some was released. */
+  trimHeap(): boolean;
   /** Writes the bytes to /dev/random, credits 8 bits per byte and reseeds the CRNG. */
   addRandomEntropy(data: Uint8Array): void;
   /** Sets IFF_UP on the network interface `name` (SIOCSIFFLAGS). */
@@ -189,4 +191,5 @@ const REQUIRED = [
   "vsockLocalCid",
   "spawnInSession",
   "sendDatagram",
+  "trimHeap",
 ] as const satisfies readonly (keyof Native)[];

@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import { PolicyError } from "./errors.js";
 import { policyInput } from "./input.js";
 import { type Decision, Policy } from "./policy.js";
+import { loadRegexEngine, mentionsRegex } from "./regex.js";
 
 const AGENT_SERVICE = "grpc.AgentService";
 
@@ -27,6 +28,7 @@ export class PolicyManager {
     } catch (err) {
       throw new PolicyError(`cannot read the policy file ${path}: ${(err as Error).message}`);
     }
+    if (mentionsRegex(text)) await loadRegexEngine();
     try {
       this.install(Policy.parse(text), path);
     } catch (err) {
@@ -36,7 +38,8 @@ export class PolicyManager {
   }
 
   /** SetPolicy: replaces the whole policy, or keeps the current one and refuses with INVALID_ARGUMENT. */
-  replace(text: string): void {
+  async replace(text: string): Promise<void> {
+    if (mentionsRegex(text)) await loadRegexEngine();
     let next: Policy;
     try {
       next = Policy.parse(text);

@@ -3,6 +3,7 @@
 // and its value. Denial messages are built from these, so the reason shown is the reason checked.
 import { PolicyError } from "./errors.js";
 import { isObject, type Json, jsonEqual, numeric, resolve, show, showPath } from "./json.js";
+import { compileRegex } from "./regex.js";
 import { anyType, elementType, resolveType, typeName, type ValueType } from "./schema.js";
 
 export interface Outcome {
@@ -44,15 +45,17 @@ const compilers: Record<string, Compiler> = {
     if (typeof arg !== "string") throw new PolicyError(`${where}: "regex" takes a string`);
     if (arg.length > MAX_REGEX_LENGTH)
       throw new PolicyError(`${where}: regex longer than ${MAX_REGEX_LENGTH} characters`);
-    let re: RegExp;
+    let matches: (value: string) => boolean;
     try {
       // The whole value must match, as in Rego's regex.match with ^...$.
-      re = new RegExp(`^(?:${arg})$`, "u");
+      matches = compileRegex(arg);
     } catch (err) {
-      throw new PolicyError(`${where}: invalid regex ${JSON.stringify(arg)}: ${(err as Error).message}`);
+      throw new PolicyError(
+        `${where}: invalid regex ${JSON.stringify(arg)}: ${(err as Error).message} (RE2 syntax, matched in linear time: no backreferences or lookaround)`,
+      );
     }
     return (v, path) =>
-      typeof v === "string" && re.test(v)
+      typeof v === "string" && matches(v)
         ? ok(`${showPath(path)} ${show(v)} matches /${arg}/`)
         : no(`${showPath(path)} is ${show(v)}, which does not match /${arg}/`);
   },

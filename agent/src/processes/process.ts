@@ -26,6 +26,7 @@ export class ContainerProcess {
   exited(status: number): void {
     if (this.status !== undefined) return;
     this.status = status;
+    this.streams.stdin.processExited();
     this.streams.stdout.finish();
     this.streams.stderr?.finish();
     const waiters = this.waiters;

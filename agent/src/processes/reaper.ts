@@ -46,7 +46,7 @@ export class Reaper {
         status = n.waitpid(pid);
       } catch (err) {
         // ECHILD: not (or no longer) our child; it cannot be waited for.
-        this.log.warn("cannot wait for process; is the agent a subreaper?", { pid, error: err });
+        this.log.warn("cannot wait for process; is the agent a subreaper?", { processPid: pid, error: err });
         this.tracked.delete(pid);
         onExit({ pid, exitCode: null, signal: null, status: 255 });
         continue;
@@ -74,7 +74,7 @@ export class Reaper {
       if (!this.suspects.has(pid)) continue;
       try {
         const status = n.waitpid(pid);
-        if (status) this.log.debug("reaped orphan", { pid, status: status.status });
+        if (status) this.log.debug("reaped orphan", { processPid: pid, status: status.status });
       } catch {
         // already gone
       }

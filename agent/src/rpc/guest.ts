@@ -1,6 +1,7 @@
 // Guest-wide RPCs: details, hotplug, clock, entropy, swap, metrics and the mem-agent. Each
 // handler checks the request and calls GuestManager.
-import type { AgentService } from "../../gen/agent_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { type AgentService, type Metrics, MetricsSchema } from "../../gen/agent_pb.js";
 import { InvalidInputError } from "../core/domain-error.js";
 import type { ServiceImpl } from "../core/router.js";
 import type { GuestManager } from "../guest/manager.js";
@@ -73,7 +74,7 @@ export function guestHandlers({ guest }: GuestDeps): Pick<ServiceImpl<typeof Age
       return {};
     },
 
-    getMetrics: async () => ({ metrics: await guest.scrapeMetrics() }),
+    getMetrics: async () => metricsReply(await guest.scrapeMetrics()),
 
     memAgentMemcgSet: async (req) => {
       guest.setMemcg(req);
@@ -92,4 +93,15 @@ function safeNumber(value: bigint, field: string): number {
     throw new InvalidInputError(`${field} ${value} is out of range`);
   }
   return Number(value);
+}
+
+let lastReply: Metrics | undefined;
+
+/**
+ * Calls sharing one scrape share one frozen reply, which the router encodes once: a thousand
+ * pipelined GetMetrics then queue one buffer of tens of KiB, not a thousand copies.
+ */
+function metricsReply(text: string): Metrics {
+  if (lastReply?.metrics !== text) lastReply = Object.freeze(create(MetricsSchema, { metrics: text }));
+  return lastReply;
 }

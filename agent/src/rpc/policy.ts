@@ -11,7 +11,7 @@ export interface PolicyDeps {
 export function policyHandlers({ policy }: PolicyDeps): Pick<ServiceImpl<typeof AgentService>, "setPolicy"> {
   return {
     setPolicy: async (req) => {
-      policy.replace(req.policy);
+      await policy.replace(req.policy);
       return {};
     },
   };

@@ -6,7 +6,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
-import { runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
+import { describeEnd, runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
 import { cgroupLayout, crunRefusal } from "./cgroup-layout.js";
 import { findExecutable } from "./find.js";
 import { knownFix } from "./known-problems.js";
@@ -41,7 +41,7 @@ export class OciRuntime {
     const { path, passedOver } = resolveRuntime(options.choice);
     const result = await runProgram(path, ["--version"], { timeoutMs: 10_000 });
     if (result.exitCode !== 0) {
-      const why = result.stderr || result.spawnError || `exit status ${result.exitCode ?? "unknown"}`;
+      const why = result.stderr || `it ${describeEnd(result)}`;
       throw new PreconditionError(
         `OCI runtime ${path} does not run (${why}); set agent.oci_runtime to crun, runc or a working path`,
       );
@@ -141,14 +141,9 @@ export class OciRuntime {
     );
     if (result.exitCode === 0) return;
     const message = await runtimeError(options.logFile);
-    const why = result.timedOut
-      ? "timed out"
-      : result.isCanceled
-        ? "was cancelled"
-        : (result.spawnError ?? `exited with ${result.exitCode}`);
     const fix = message ? knownFix(message) : undefined;
     throw new RuntimeFailure(
-      `${this.flavour} failed to ${options.what}: ${message || why}${fix ? `; ${fix}` : ""}`,
+      `${this.flavour} failed to ${options.what}: ${message || `${this.flavour} ${describeEnd(result)}`}${fix ? `; ${fix}` : ""}`,
     );
   }
 }

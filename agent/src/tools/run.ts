@@ -15,7 +15,10 @@ export interface RunOptions {
   cwd?: string;
   /** Added to the inherited environment. */
   env?: Record<string, string | undefined>;
-  /** Milliseconds before the program is terminated; 0 or undefined: no limit. */
+  /**
+   * Milliseconds before the program is terminated; 0, undefined, or more than a timer can hold
+   * (2^31-1 ms, about 24.8 days): no limit.
+   */
   timeoutMs?: number;
   /** Aborting it terminates the program (and one already aborted starts nothing). */
   signal?: AbortSignal;
@@ -50,25 +53,77 @@ export interface RunResult {
 
 let loading: Promise<typeof import("execa")> | undefined;
 
+/** setTimeout's longest delay: a longer one would fire after 1 ms instead of never. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Programs running at once. Each costs a process (`ip` about 3 MB, runc tens): a client
+ * pipelining a thousand calls that each run one must not start a thousand at the same time.
+ * Further runs wait their turn; a run whose caller goes away while it waits starts nothing.
+ */
+const MAX_RUNNING = 16;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Resolves true once a slot is free, or false if `signal` aborts first. */
+function acquire(signal: AbortSignal | undefined): Promise<boolean> {
+  if (running < MAX_RUNNING) {
+    running++;
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      const i = waiting.indexOf(grant);
+      if (i >= 0) waiting.splice(i, 1);
+      resolve(false);
+    };
+    const grant = () => {
+      signal?.removeEventListener("abort", onAbort);
+      running++;
+      resolve(true);
+    };
+    waiting.push(grant);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function release(): void {
+  running--;
+  waiting.shift()?.();
+}
+
 export async function runProgram(
   file: string,
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
   const command = [file, ...args].join(" ");
+  const canceled: RunResult = {
+    command,
+    exitCode: undefined,
+    signal: undefined,
+    timedOut: false,
+    isCanceled: true,
+    spawnError: undefined,
+    stdout: new Uint8Array(),
+    stderr: "",
+  };
   // A call that has already gone away (e.g. while queued behind another change) starts nothing.
-  if (options.signal?.aborted) {
-    return {
-      command,
-      exitCode: undefined,
-      signal: undefined,
-      timedOut: false,
-      isCanceled: true,
-      spawnError: undefined,
-      stdout: new Uint8Array(),
-      stderr: "",
-    };
+  if (options.signal?.aborted) return canceled;
+  if (!(await acquire(options.signal))) return canceled;
+  try {
+    return await runNow(file, args, command, options);
+  } finally {
+    release();
   }
+}
+
+async function runNow(
+  file: string,
+  args: readonly string[],
+  command: string,
+  options: RunOptions,
+): Promise<RunResult> {
   loading ??= import("execa");
   const { execa } = await loading;
   const stdio = options.stdio ?? {};
@@ -83,7 +138,9 @@ export async function runProgram(
     forceKillAfterDelay: options.forceKillAfterMs ?? 5000,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),
-    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    ...(options.timeoutMs && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS
+      ? { timeout: options.timeoutMs }
+      : {}),
     ...(options.signal ? { cancelSignal: options.signal } : {}),
     ...(options.killSignal ? { killSignal: options.killSignal } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),
@@ -102,6 +159,19 @@ export async function runProgram(
     stdout: bytes(result.stdout),
     stderr: Buffer.from(bytes(result.stderr)).toString("utf8").trimEnd(),
   };
+}
+
+/** How a run that did not succeed ended, in words: "exited with status 2", "was killed by SIGKILL", ... */
+export function describeEnd(
+  result: Pick<RunResult, "exitCode" | "signal" | "timedOut" | "isCanceled" | "spawnError">,
+): string {
+  if (result.timedOut) return "timed out";
+  if (result.isCanceled) return "was cancelled";
+  if (result.spawnError !== undefined) return `could not be started (${result.spawnError})`;
+  if (result.exitCode !== undefined) return `exited with status ${result.exitCode}`;
+  // Killed by a signal it did not catch (the OOM killer's SIGKILL, say): no exit status at all.
+  if (result.signal) return `was killed by ${result.signal}`;
+  return "ended without an exit status";
 }
 
 /** A run's stdout as text. */

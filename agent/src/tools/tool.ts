@@ -3,7 +3,7 @@
 // domain error with the tool's own last lines, so that the user sees why.
 
 import { CancelledError, RuntimeFailure, TimedOutError } from "../core/domain-error.js";
-import { type RunResult, runProgram, stdoutText } from "./run.js";
+import { describeEnd, type RunResult, runProgram, stdoutText } from "./run.js";
 
 export interface ToolOptions {
   /** The handler's signal: a cancelled or expired RPC terminates the tool. */
@@ -50,6 +50,6 @@ export function ensureOk(result: RunResult, what: string): RunResult {
       `${what}: cannot run ${tool}: ${result.spawnError}; is it installed in the guest image?`,
     );
   const output = (result.stderr || stdoutText(result).trim()).split("\n").slice(-8).join(" | ");
-  const status = `${tool} exited with status ${result.exitCode ?? "unknown"}`;
+  const status = `${tool} ${describeEnd(result)}`;
   throw new RuntimeFailure(`${what}: ${status}${output ? `: ${output}` : ""}`);
 }

@@ -21,7 +21,9 @@ export interface FrameHeader {
 export type Frame =
   | { kind: "message"; header: FrameHeader; payload: Buffer }
   /** The header announced more than MESSAGE_LENGTH_MAX; its body is being skipped. */
-  | { kind: "oversized"; header: FrameHeader };
+  | { kind: "oversized"; header: FrameHeader }
+  /** The reader would not take the body in (no room for it); its body is being skipped. */
+  | { kind: "refused"; header: FrameHeader };
 
 export function encodeFrame(streamId: number, type: FrameType, payload: Uint8Array, flags = 0): Buffer {
   if (payload.length > MESSAGE_LENGTH_MAX) {
@@ -47,83 +49,92 @@ function readHeader(buf: Buffer, at: number): FrameHeader {
   };
 }
 
+export interface DecoderOptions {
+  /**
+   * Asked once a header announcing a body of at most MESSAGE_LENGTH_MAX has arrived, before any
+   * of the body is kept: false skips the body unread and reports the frame as "refused".
+   */
+  admit?: (header: FrameHeader) => boolean;
+}
+
 /**
- * Turns a byte stream into frames, however the bytes were split across reads. Each byte is
- * copied at most once (only a frame split across chunks is joined), and bodies of oversized
- * frames are skipped without being buffered, so a hostile length cannot make the reader
- * allocate it.
+ * Turns a byte stream into frames, however the bytes were split across reads. A frame inside
+ * one read is a view of it, never copied; a body split across reads is copied, once, into a
+ * buffer of its own, allocated when its first bytes arrive (not when only a header has: a
+ * header alone announcing 4 MiB costs nothing), so the reads themselves are dropped at once.
+ * Bodies of oversized or refused frames are skipped without being buffered.
  */
 export class FrameDecoder {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  /** A header split across reads (at most HEADER_LENGTH bytes). */
+  private readonly head = Buffer.alloc(HEADER_LENGTH);
+  private headFilled = 0;
+  /** The frame whose body is being received, its bytes so far. */
+  private pending: FrameHeader | undefined;
+  private body: Buffer | undefined;
+  private bodyFilled = 0;
   private skipping = 0;
+
+  constructor(private readonly options: DecoderOptions = {}) {}
 
   /** Bytes held back waiting for the rest of a frame. */
   get buffered(): number {
-    return this.size;
+    return this.headFilled + (this.pending ? HEADER_LENGTH + this.bodyFilled : 0);
+  }
+
+  /** In the middle of a frame: part of its header or body has arrived, or is being skipped. */
+  get midFrame(): boolean {
+    return this.headFilled > 0 || this.pending !== undefined || this.skipping > 0;
   }
 
   push(chunk: Buffer): Frame[] {
-    if (this.skipping > 0) {
-      const skip = Math.min(this.skipping, chunk.length);
-      this.skipping -= skip;
-      chunk = chunk.subarray(skip);
-    }
-    if (chunk.length) {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
-    }
     const frames: Frame[] = [];
-    while (this.size >= HEADER_LENGTH) {
-      const header = readHeader(this.peek(HEADER_LENGTH), 0);
-      if (header.length > MESSAGE_LENGTH_MAX) {
-        this.take(HEADER_LENGTH);
-        const skip = Math.min(header.length, this.size);
-        this.take(skip);
-        this.skipping = header.length - skip;
-        frames.push({ kind: "oversized", header });
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.skipping > 0) {
+        const skip = Math.min(this.skipping, chunk.length - at);
+        this.skipping -= skip;
+        at += skip;
         continue;
       }
-      if (this.size < HEADER_LENGTH + header.length) break;
-      this.take(HEADER_LENGTH);
-      frames.push({ kind: "message", header, payload: this.take(header.length) });
+      if (this.pending === undefined) {
+        let header: FrameHeader;
+        if (this.headFilled === 0 && chunk.length - at >= HEADER_LENGTH) {
+          header = readHeader(chunk, at);
+          at += HEADER_LENGTH;
+        } else {
+          const n = Math.min(HEADER_LENGTH - this.headFilled, chunk.length - at);
+          chunk.copy(this.head, this.headFilled, at, at + n);
+          this.headFilled += n;
+          at += n;
+          if (this.headFilled < HEADER_LENGTH) break;
+          this.headFilled = 0;
+          header = readHeader(this.head, 0);
+        }
+        if (header.length > MESSAGE_LENGTH_MAX || !(this.options.admit?.(header) ?? true)) {
+          frames.push({ kind: header.length > MESSAGE_LENGTH_MAX ? "oversized" : "refused", header });
+          this.skipping = header.length;
+          continue;
+        }
+        if (chunk.length - at >= header.length) {
+          frames.push({ kind: "message", header, payload: chunk.subarray(at, at + header.length) });
+          at += header.length;
+          continue;
+        }
+        this.pending = header;
+        continue;
+      }
+      this.body ??= Buffer.allocUnsafe(this.pending.length);
+      const n = Math.min(this.pending.length - this.bodyFilled, chunk.length - at);
+      chunk.copy(this.body, this.bodyFilled, at, at + n);
+      this.bodyFilled += n;
+      at += n;
+      if (this.bodyFilled === this.pending.length) {
+        frames.push({ kind: "message", header: this.pending, payload: this.body });
+        this.pending = undefined;
+        this.body = undefined;
+        this.bodyFilled = 0;
+      }
     }
     return frames;
-  }
-
-  /** The first n buffered bytes, without consuming them. */
-  private peek(n: number): Buffer {
-    const first = this.chunks[0]!;
-    if (first.length >= n) return first;
-    const parts: Buffer[] = [];
-    let have = 0;
-    for (const chunk of this.chunks) {
-      parts.push(chunk);
-      have += chunk.length;
-      if (have >= n) break;
-    }
-    return Buffer.concat(parts, have);
-  }
-
-  /** Removes and returns the first n buffered bytes. */
-  private take(n: number): Buffer {
-    this.size -= n;
-    const first = this.chunks[0];
-    if (first && first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const head = this.chunks[0]!;
-      const part = Math.min(head.length, n - filled);
-      head.copy(out, filled, 0, part);
-      filled += part;
-      if (part === head.length) this.chunks.shift();
-      else this.chunks[0] = head.subarray(part);
-    }
-    return out;
   }
 }

@@ -2,51 +2,120 @@
 // requests through the Router, and answers each on its own stream id. Many calls run at once
 // on one connection; a blocked ReadStdout never holds back a Health.Check behind it.
 import type { Duplex } from "node:stream";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { ResponseSchema } from "../../gen/ttrpc/ttrpc_pb.js";
 import { Code } from "../core/code.js";
 import type { HandlerContext } from "../core/context.js";
 import { AgentError } from "../core/error.js";
 import type { Route, Router } from "../core/router.js";
-import { varint } from "../core/varint.js";
+import { timerDelay } from "../core/timer.js";
 import type { Logger } from "../log.js";
+import { noteReceived, noteReleased, onReclaim } from "../util/reclaim.js";
+import { Call } from "./call.js";
 import { decodeRequest, type RequestEnvelope as Request } from "./envelope.js";
 import {
   encodeFrame,
   type Frame,
   FrameDecoder,
+  type FrameHeader,
   FrameType,
-  HEADER_LENGTH,
   MESSAGE_LENGTH_MAX,
 } from "./frame.js";
-import { toStatus } from "./status.js";
+import { ReceiveBudget } from "./receive-budget.js";
+import { byteLength, errorResponse, okFrame, RESPONSE_OVERHEAD } from "./reply.js";
 
 export interface TtrpcServerOptions {
   router: Router;
   log: Logger;
   /** Calls one connection may have in flight before new ones are refused (RESOURCE_EXHAUSTED). */
   maxStreamsPerConnection?: number;
+  /** Connections served at once; one more is closed as it arrives, with a log line. */
+  maxConnections?: number;
+  /**
+   * Bytes of requests held for all connections together: frames being received and the
+   * requests of calls in flight. A frame that does not fit is refused (RESOURCE_EXHAUSTED)
+   * and its body skipped unread.
+   */
+  receiveBudget?: number;
+  /** A connection that stops sending in the middle of a frame for this long is closed (0: never). */
+  partialFrameTimeoutMs?: number;
 }
+
+/**
+ * The defaults. The Kata runtime keeps one connection (or a few) and sends each frame whole, at
+ * most 4 MiB: 32 MiB of requests in hand is eight such frames at once, and 64 connections is
+ * far more than any runtime opens; a frame that has not moved for 10 s over a local socket or
+ * vsock is not coming.
+ */
+export const SERVER_DEFAULTS = {
+  maxStreamsPerConnection: 1024,
+  maxConnections: 64,
+  receiveBudget: 32 << 20,
+  partialFrameTimeoutMs: 10_000,
+} as const;
 
 const NO_METADATA: ReadonlyMap<string, readonly string[]> = new Map();
 /** Bytes of replies queued for a slow reader before we stop reading its requests. */
 const WRITE_BACKLOG_LIMIT = 8 << 20;
+/**
+ * Request bytes one connection's calls in flight may hold before we stop reading it until some
+ * finish: a client pipelining large requests that cannot complete (writes to the stdin of a
+ * process that does not read) waits, as a writer to a full pipe does, instead of filling the
+ * budget that every connection shares.
+ */
+const IN_FLIGHT_LIMIT = MESSAGE_LENGTH_MAX;
+/**
+ * A frame this small is taken in even when the shared budget is spent, one per connection at a
+ * time: Health.Check and the runtime's ordinary calls still get through while other clients
+ * hold the budget (at most maxConnections x 64 KiB beyond it).
+ */
+const SMALL_FRAME = 64 << 10;
+/** Protocol faults per connection logged as warnings before the rest go to the debug level. */
+const FAULTS_WARNED = 10;
 
 export class TtrpcServer {
   private readonly connections = new Set<ServerConnection>();
   private shuttingDown = false;
+  private readonly limits: Limits;
+  private readonly budget: ReceiveBudget;
 
-  constructor(private readonly options: TtrpcServerOptions) {}
+  constructor(private readonly options: TtrpcServerOptions) {
+    this.limits = {
+      maxStreams: options.maxStreamsPerConnection ?? SERVER_DEFAULTS.maxStreamsPerConnection,
+      maxConnections: options.maxConnections ?? SERVER_DEFAULTS.maxConnections,
+      partialFrameTimeoutMs: options.partialFrameTimeoutMs ?? SERVER_DEFAULTS.partialFrameTimeoutMs,
+    };
+    this.budget = new ReceiveBudget(options.receiveBudget ?? SERVER_DEFAULTS.receiveBudget);
+    onReclaim((r) => options.log.debug("memory reclaimed after a burst", { subsystem: "ttrpc", ...r }));
+  }
 
   /** Serves one accepted connection until either side closes it. */
   serve(socket: Duplex, peer = "unknown"): void {
-    const conn = new ServerConnection(socket, peer, this.options, () => this.shuttingDown);
+    if (this.connections.size >= this.limits.maxConnections) {
+      this.options.log.warn("too many connections: closing a new one", {
+        subsystem: "ttrpc",
+        peer,
+        limit: this.limits.maxConnections,
+      });
+      socket.destroy();
+      return;
+    }
+    const conn = new ServerConnection(socket, peer, {
+      router: this.options.router,
+      log: this.options.log,
+      limits: this.limits,
+      budget: this.budget,
+      shuttingDown: () => this.shuttingDown,
+    });
     this.connections.add(conn);
     socket.once("close", () => this.connections.delete(conn));
   }
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Request bytes held for every connection now (frames being received, calls in flight). */
+  get receivedBytesHeld(): number {
+    return this.budget.held;
   }
 
   get callsInFlight(): number {
@@ -69,6 +138,26 @@ export class TtrpcServer {
   }
 }
 
+interface Limits {
+  maxStreams: number;
+  maxConnections: number;
+  partialFrameTimeoutMs: number;
+}
+
+interface ConnectionOptions {
+  router: Router;
+  log: Logger;
+  limits: Limits;
+  budget: ReceiveBudget;
+  shuttingDown: () => boolean;
+}
+
+/** What a frame's bytes cost: drawn from the shared budget, or this connection's small allowance. */
+interface Charge {
+  budget: number;
+  allowance: number;
+}
+
 /** A protocol fault answered on its stream, or a frame that is dropped. */
 type Classified =
   | { kind: "call"; streamId: number; request: Request; route: Route }
@@ -76,25 +165,59 @@ type Classified =
   | { kind: "ignore"; reason: string };
 
 class ServerConnection {
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new FrameDecoder({ admit: (header) => this.admit(header) });
   /** Calls in flight, by stream id; aborting one cancels its handler. */
   private readonly streams = new Map<number, Call>();
   private readonly log: Logger;
-  private readonly maxStreams: number;
+  /** The logger handlers get (without this connection's fields). */
+  private readonly handlerLog: Logger;
+  private readonly router: Router;
+  private readonly limits: Limits;
+  private readonly budget: ReceiveBudget;
+  private readonly shuttingDown: () => boolean;
   private closed = false;
+  /**
+   * What admitted frames cost, in order, from their headers until each is decoded (a read may
+   * hold many frames, all admitted before the first is handled); then the charge passes to the
+   * frame's call, or is given back.
+   */
+  private readonly admitted: Charge[] = [];
+  /** Bytes of this connection's small-frame allowance in use (0 or one frame's worth). */
+  private allowanceUsed = 0;
+  /** Request bytes this connection's calls in flight hold. */
+  private inFlightBytes = 0;
+  /** Reading stopped by us (replies backing up, or too much in flight), not by the peer. */
+  private readPaused = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private faults = 0;
+  /** Bytes this connection has read and written: what its buffers amounted to. */
+  private traffic = 0;
 
   constructor(
     private readonly socket: Duplex,
     peer: string,
-    private readonly options: TtrpcServerOptions,
-    private readonly shuttingDown: () => boolean,
+    options: ConnectionOptions,
   ) {
     this.log = options.log.child({ subsystem: "ttrpc", peer });
-    this.maxStreams = options.maxStreamsPerConnection ?? 1024;
+    this.handlerLog = options.log;
+    this.router = options.router;
+    this.limits = options.limits;
+    this.budget = options.budget;
+    this.shuttingDown = options.shuttingDown;
     socket.on("data", (chunk: Buffer) => {
+      noteReceived(chunk.length);
+      this.traffic += chunk.length;
       for (const frame of this.decoder.push(chunk)) this.onFrame(frame);
+      this.watchStall();
     });
     socket.resume();
+    // One listener for the whole connection: each paused reply must not add its own.
+    socket.on("drain", () => {
+      const wasPaused = this.readPaused;
+      this.updateFlow();
+      // A backlog of replies has just been written out: their buffers are garbage now.
+      if (wasPaused && !this.readPaused) noteReleased(WRITE_BACKLOG_LIMIT);
+    });
     // Only socket errors end a connection; a bad frame is answered and reading goes on.
     socket.on("error", (err) => this.log.debug("connection error", { error: err }));
     socket.once("close", () => this.onClose());
@@ -111,23 +234,112 @@ class ServerConnection {
 
   private onClose(): void {
     this.closed = true;
+    clearTimeout(this.stallTimer);
+    // A frame cut off by the close holds nothing any more; calls in flight give their bytes
+    // back as they end (their handlers still hold the requests until then).
+    for (const charge of this.admitted.splice(0)) this.release(charge);
     for (const call of this.streams.values()) call.abort(new DOMException("connection closed", "AbortError"));
     this.streams.clear();
+    // Whatever its requests and replies were, they are garbage now.
+    noteReleased(this.traffic);
     this.log.debug("connection closed");
   }
 
+  /**
+   * Decides, from a header alone, whether the frame's body may be kept: it is charged to the
+   * shared budget, or (a small frame, when the budget is spent) to this connection's allowance.
+   */
+  private admit(header: FrameHeader): boolean {
+    const bytes = header.length;
+    if (this.budget.tryReserve(bytes)) {
+      this.admitted.push({ budget: bytes, allowance: 0 });
+      return true;
+    }
+    if (bytes <= SMALL_FRAME && this.allowanceUsed === 0) {
+      this.allowanceUsed = Math.max(bytes, 1);
+      this.admitted.push({ budget: 0, allowance: this.allowanceUsed });
+      return true;
+    }
+    return false;
+  }
+
+  private release(charge: Charge): void {
+    this.budget.release(charge.budget);
+    if (charge.allowance) this.allowanceUsed = 0;
+    noteReleased(charge.budget + charge.allowance);
+  }
+
+  /**
+   * Closes the connection when it stops in the middle of a frame: a client that sends most of
+   * a frame and then nothing would otherwise keep its bytes (and a connection) forever.
+   */
+  private watchStall(): void {
+    const timeoutMs = timerDelay(this.limits.partialFrameTimeoutMs);
+    if (!this.decoder.midFrame || this.readPaused || this.closed || timeoutMs === undefined) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+      return;
+    }
+    if (this.stallTimer) {
+      this.stallTimer.refresh();
+      return;
+    }
+    this.stallTimer = setTimeout(() => {
+      this.log.warn("closing a connection stalled in the middle of a frame", {
+        bytes: this.decoder.buffered,
+        ms: this.limits.partialFrameTimeoutMs,
+      });
+      this.socket.destroy();
+    }, timeoutMs);
+    this.stallTimer.unref();
+  }
+
+  /** Stops reading while replies back up or calls in flight hold too much; resumes when neither does. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const hold = this.inFlightBytes > IN_FLIGHT_LIMIT || this.socket.writableLength > WRITE_BACKLOG_LIMIT;
+    if (hold === this.readPaused) return;
+    this.readPaused = hold;
+    if (hold) this.socket.pause();
+    else this.socket.resume();
+    this.watchStall();
+  }
+
   private onFrame(frame: Frame): void {
+    const charge = frame.kind === "message" ? this.admitted.shift() : undefined;
     const c = this.classify(frame);
+    if (c.kind === "call" && charge) {
+      void this.run(c.streamId, c.request, c.route, charge, frame.header.length);
+      return;
+    }
+    if (charge) this.release(charge);
     switch (c.kind) {
       case "ignore":
         this.log.debug("frame ignored", { reason: c.reason });
         return;
       case "fault":
-        this.log.warn("protocol fault", { stream: c.streamId, code: c.error.code, error: c.error.message });
+        this.logFault(c.streamId, c.error);
         this.respond(c.streamId, c.error);
         return;
       case "call":
-        void this.run(c.streamId, c.request, c.route);
+        // Every frame that reaches a call was admitted, so it has a charge; nothing else to do.
+        return;
+    }
+  }
+
+  /**
+   * Warns of the first faults on a connection; the rest go to the debug level, so that a client
+   * sending thousands of bad frames cannot flood the log (every one is still answered).
+   */
+  private logFault(streamId: number, error: AgentError): void {
+    this.faults++;
+    const fields = { stream: streamId, code: error.code, error: error.message };
+    if (this.faults <= FAULTS_WARNED) this.log.warn("protocol fault", fields);
+    else this.log.debug("protocol fault", fields);
+    if (this.faults === FAULTS_WARNED) {
+      this.log.warn(
+        `${FAULTS_WARNED} protocol faults on this connection; further ones are logged at debug level`,
+      );
     }
   }
 
@@ -139,6 +351,13 @@ class ServerConnection {
         streamId,
         Code.InvalidArgument,
         `message length ${length} exceed maximum message size of ${MESSAGE_LENGTH_MAX}`,
+      );
+    }
+    if (frame.kind === "refused") {
+      return fault(
+        streamId,
+        Code.ResourceExhausted,
+        `the agent holds ${this.budget.held} bytes of requests (limit ${this.budget.limit}) and cannot take ${length} more now; retry when calls in flight have finished`,
       );
     }
     if (type !== FrameType.Request) return { kind: "ignore", reason: `unexpected frame type ${type}` };
@@ -157,14 +376,14 @@ class ServerConnection {
       return fault(streamId, Code.InvalidArgument, `malformed ttrpc request: ${(err as Error).message}`);
     }
     if (this.shuttingDown()) return fault(streamId, Code.Unavailable, "agent is shutting down");
-    if (this.streams.size >= this.maxStreams) {
+    if (this.streams.size >= this.limits.maxStreams) {
       return fault(
         streamId,
         Code.ResourceExhausted,
-        `more than ${this.maxStreams} calls in flight on one connection`,
+        `more than ${this.limits.maxStreams} calls in flight on one connection`,
       );
     }
-    const found = this.options.router.lookup(request.service, request.method);
+    const found = this.router.lookup(request.service, request.method);
     if ("missing" in found) {
       return found.missing === "service"
         ? fault(streamId, Code.InvalidArgument, `${request.service} service does not exist`)
@@ -173,15 +392,23 @@ class ServerConnection {
     return { kind: "call", streamId, request, route: found.route };
   }
 
-  private async run(streamId: number, request: Request, route: Route): Promise<void> {
+  private async run(
+    streamId: number,
+    request: Request,
+    route: Route,
+    charge: Charge,
+    bytes: number,
+  ): Promise<void> {
     const call = new Call();
     this.streams.set(streamId, call);
+    this.inFlightBytes += bytes;
+    this.updateFlow();
     const started = performance.now();
-    const timeoutMs = Number(request.timeoutNano) / 1e6;
+    const timeoutMs = timerDelay(Number(request.timeoutNano) / 1e6);
     let timer: NodeJS.Timeout | undefined;
     let deadline: number | undefined;
     const expired = new Promise<AgentError>((resolve) => {
-      if (timeoutMs > 0) {
+      if (timeoutMs !== undefined) {
         deadline = Date.now() + timeoutMs;
         timer = setTimeout(() => {
           call.abort(new DOMException("timeout", "TimeoutError"));
@@ -198,7 +425,7 @@ class ServerConnection {
       },
       ...(deadline !== undefined ? { deadline } : {}),
       metadata: request.metadata.length ? toMetadata(request) : NO_METADATA,
-      log: this.options.log,
+      log: this.handlerLog,
     };
     let outcome: Uint8Array[] | AgentError;
     try {
@@ -210,6 +437,8 @@ class ServerConnection {
     } finally {
       clearTimeout(timer);
       this.streams.delete(streamId);
+      this.inFlightBytes -= bytes;
+      this.release(charge);
     }
     if (this.closed) return;
     this.respond(streamId, outcome);
@@ -241,66 +470,20 @@ class ServerConnection {
       // a 32 KiB ReadStdout reply is not copied into an envelope and again into a frame.
       frame = okFrame(streamId, outcome);
     }
-    let flowing = true;
-    if (frame.length === 1) flowing = this.socket.write(frame[0]!);
+    const bytes = byteLength(frame);
+    this.traffic += bytes;
+    noteReleased(bytes);
+    if (frame.length === 1) this.socket.write(frame[0]!);
     else {
       this.socket.cork();
-      for (const part of frame) flowing = this.socket.write(part);
+      for (const part of frame) this.socket.write(part);
       this.socket.uncork();
     }
     // Backpressure: a peer that stops reading stops us reading its requests, instead of
     // letting replies pile up in memory. (Not at the socket's 16 KiB mark: a single 32 KiB
     // ReadStdout reply passes that, and pausing there costs a round trip per reply.)
-    if (!flowing && this.socket.writableLength > WRITE_BACKLOG_LIMIT) {
-      this.socket.pause();
-      this.socket.once("drain", () => this.socket.resume());
-    }
+    this.updateFlow();
   }
-}
-
-/** A call in flight: its AbortSignal exists only if the handler asked for it. */
-class Call {
-  private controller: AbortController | undefined;
-  private reason: unknown;
-  private aborted = false;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-}
-
-/** Field 1 (status) = empty message (OK), then field 2 (payload): tag, length, bytes. */
-const OK_STATUS_BYTES = [0x0a, 0x00];
-const RESPONSE_OVERHEAD = OK_STATUS_BYTES.length + 1 + 5;
-
-const byteLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
-
-function okFrame(streamId: number, payload: Uint8Array[]): Buffer[] {
-  const length = byteLength(payload);
-  // An empty payload is left out, as a protobuf encoder would.
-  const envelope = length ? [...OK_STATUS_BYTES, 0x12, ...varint(length)] : OK_STATUS_BYTES;
-  const head = Buffer.allocUnsafe(HEADER_LENGTH + envelope.length);
-  head.writeUInt32BE(envelope.length + length, 0);
-  head.writeUInt32BE(streamId, 4);
-  head[8] = FrameType.Response;
-  head[9] = 0;
-  head.set(envelope, HEADER_LENGTH);
-  return [head, ...payload.filter((p) => p.length).map((p) => Buffer.from(p.buffer, p.byteOffset, p.length))];
-}
-
-function errorResponse(err: AgentError): Uint8Array {
-  return toBinary(ResponseSchema, create(ResponseSchema, { status: toStatus(err) }));
 }
 
 function fault(streamId: number, code: Code, message: string): Classified {

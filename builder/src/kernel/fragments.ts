@@ -41,7 +41,16 @@ export async function loadFragment(
   path: string,
   name: string,
 ): Promise<FragmentFile & { arches?: string[] }> {
-  const text = await readFile(path, "utf8");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
+    throw new BuildError(
+      `cannot read the kernel config fragment ${name}: ${why}`,
+      "check the path given with --fragment",
+    );
+  }
   let parsed: ReturnType<typeof parseConfig>;
   try {
     parsed = parseConfig(text, name, true);

@@ -50,62 +50,73 @@ export async function buildImage(config: ImageConfig, progress: Progress): Promi
       "the two MBRs would disagree on the verity split; measured images use virtio-blk (no DAX header)",
     );
   }
-  return withStaging(config.out, async (staging) => {
-    const ctx = await createContext(staging, { progress, epoch: config.epoch });
-    const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
+  return withStaging(
+    config.out,
+    async (staging) => {
+      const ctx = await createContext(staging, { progress, epoch: config.epoch });
+      const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
 
-    const input = await step("Load root filesystem", () => loadRootfs(ctx, { path: config.rootfs }));
-    await step("Check root filesystem", () => checkRootfs(ctx, { tree: input.tree }));
-    const seed = config.seed ?? `${input.digest}:${config.epoch}`;
-    const filesystem = await step(`Make ${config.fs} filesystem`, () =>
-      makeFilesystem(ctx, {
-        tree: input.tree,
-        fs: config.fs,
-        seed,
-        fromTar: input.fromTar,
-        freeMiB: config.freeMiB,
-      }),
-    );
-    const verity = config.verity
-      ? await step("Make dm-verity hash tree", () => makeVerity(ctx, { filesystem: filesystem.path, seed }))
-      : undefined;
-    await step("Make disk image", () =>
-      makeDisk(ctx, {
+      const input = await step("Load root filesystem", () => loadRootfs(ctx, { path: config.rootfs }));
+      await step("Check root filesystem", () => checkRootfs(ctx, { tree: input.tree }));
+      const seed = config.seed ?? `${input.digest}:${config.epoch}`;
+      const filesystem = await step(`Make ${config.fs} filesystem`, () =>
+        makeFilesystem(ctx, {
+          tree: input.tree,
+          fs: config.fs,
+          seed,
+          fromTar: input.fromTar,
+          freeMiB: config.freeMiB,
+        }),
+      );
+      const verity = config.verity
+        ? await step("Make dm-verity hash tree", () => makeVerity(ctx, { filesystem: filesystem.path, seed }))
+        : undefined;
+      await step("Make disk image", () =>
+        makeDisk(ctx, {
+          name: config.name,
+          filesystem,
+          ...(verity ? { hashTree: { path: verity.hashPath, bytes: verity.hashBytes } } : {}),
+          dax: config.dax,
+          alignMiB: config.alignMiB,
+          seed,
+        }),
+      );
+      const format = config.format ?? "raw";
+      if (format !== "raw") {
+        await step("Make qcow2 image", () =>
+          makeQcow2(ctx, { name: config.name, keepRaw: format === "both" }),
+        );
+      }
+      const { cmdline, verity: verityRecord } = await writeKernelCmdline(ctx, {
         name: config.name,
-        filesystem,
-        ...(verity ? { hashTree: { path: verity.hashPath, bytes: verity.hashBytes } } : {}),
+        fs: config.fs,
         dax: config.dax,
-        alignMiB: config.alignMiB,
-        seed,
-      }),
-    );
-    const format = config.format ?? "raw";
-    if (format !== "raw") {
-      await step("Make qcow2 image", () => makeQcow2(ctx, { name: config.name, keepRaw: format === "both" }));
-    }
-    const { cmdline, verity: verityRecord } = await writeKernelCmdline(ctx, {
-      name: config.name,
-      fs: config.fs,
-      dax: config.dax,
-      ...(verity ? { verity } : {}),
-    });
-    const manifest = await step("Write manifest", () =>
-      writeManifest(ctx, {
-        file: `${config.name}.manifest.json`,
-        header: {
-          tool: TOOL_NAME,
-          command: "image",
-          inputs: {
-            rootfs: config.rootfs,
-            fs: config.fs,
-            dax: config.dax,
-            verity: config.verity,
-            alignMiB: config.alignMiB,
-            format,
+        ...(verity ? { verity } : {}),
+      });
+      const manifest = await step("Write manifest", () =>
+        writeManifest(ctx, {
+          file: `${config.name}.manifest.json`,
+          header: {
+            tool: TOOL_NAME,
+            command: "image",
+            inputs: {
+              rootfs: config.rootfs,
+              fs: config.fs,
+              dax: config.dax,
+              verity: config.verity,
+              alignMiB: config.alignMiB,
+              format,
+            },
           },
-        },
-      }),
-    );
-    return { artifacts: ctx.artifacts, manifest, cmdline, ...(verityRecord ? { verity: verityRecord } : {}) };
-  });
+        }),
+      );
+      return {
+        artifacts: ctx.artifacts,
+        manifest,
+        cmdline,
+        ...(verityRecord ? { verity: verityRecord } : {}),
+      };
+    },
+    { manifest: `${config.name}.manifest.json` },
+  );
 }

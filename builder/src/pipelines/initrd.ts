@@ -5,6 +5,7 @@ import { linkInit } from "../stages/link-init.js";
 import { loadRootfs } from "../stages/load-rootfs.js";
 import { type Compression, makeInitrd } from "../stages/make-initrd.js";
 import { writeManifest } from "../stages/write-manifest.js";
+import { BuildError } from "../util/errors.js";
 import { TOOL_NAME } from "../util/manifest.js";
 import type { Progress } from "../util/progress.js";
 import { withStaging } from "../workspace/atomic.js";
@@ -33,28 +34,55 @@ export async function buildInitrd(
   config: InitrdConfig,
   progress: Progress,
 ): Promise<{ artifacts: string[]; manifest: Record<string, unknown> }> {
-  return withStaging(config.out, async (staging) => {
-    const ctx = await createContext(staging, { progress, epoch: config.epoch });
-    const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
-    const input = await step("Load root filesystem", () => loadRootfs(ctx, { path: config.rootfs }));
-    const { init, agentInit } = await step("Check root filesystem", () =>
-      checkRootfs(ctx, { tree: input.tree }),
+  const level = checkLevel(config.compression, config.level);
+  return withStaging(
+    config.out,
+    async (staging) => {
+      const ctx = await createContext(staging, { progress, epoch: config.epoch });
+      const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
+      const input = await step("Load root filesystem", () => loadRootfs(ctx, { path: config.rootfs }));
+      const { init, agentInit } = await step("Check root filesystem", () =>
+        checkRootfs(ctx, { tree: input.tree }),
+      );
+      const tree = await linkInit(ctx, { tree: input.tree, init, agentInit });
+      await step(`Make initrd (cpio newc, ${config.compression})`, () =>
+        makeInitrd(ctx, { tree, name: config.name, compression: config.compression, level }),
+      );
+      const manifest = await step("Write manifest", () =>
+        writeManifest(ctx, {
+          file: `${config.name}.manifest.json`,
+          header: {
+            tool: TOOL_NAME,
+            command: "initrd",
+            inputs: { rootfs: config.rootfs, compression: config.compression, level },
+          },
+        }),
+      );
+      return { artifacts: ctx.artifacts, manifest };
+    },
+    { manifest: `${config.name}.manifest.json` },
+  );
+}
+
+/** The levels each compressor takes (zstd's 20-22 with --ultra, which the builder passes). */
+export const levelRange: Record<Compression, { min: number; max: number } | undefined> = {
+  gzip: { min: 1, max: 9 },
+  zstd: { min: 1, max: 22 },
+  none: undefined,
+};
+
+/** The level to use: the default, or a given one checked against the compressor's range. */
+export function checkLevel(compression: Compression, level: number | undefined): number {
+  if (level === undefined) return defaultLevel[compression];
+  const range = levelRange[compression];
+  if (!range) {
+    throw new BuildError(`--level ${level} means nothing with --compression none`, "leave --level out");
+  }
+  if (!Number.isInteger(level) || level < range.min || level > range.max) {
+    throw new BuildError(
+      `--level ${level} is out of range for ${compression}: it takes ${range.min} to ${range.max}`,
+      `the default is ${defaultLevel[compression]}`,
     );
-    const tree = await linkInit(ctx, { tree: input.tree, init, agentInit });
-    const level = config.level ?? defaultLevel[config.compression];
-    await step(`Make initrd (cpio newc, ${config.compression})`, () =>
-      makeInitrd(ctx, { tree, name: config.name, compression: config.compression, level }),
-    );
-    const manifest = await step("Write manifest", () =>
-      writeManifest(ctx, {
-        file: `${config.name}.manifest.json`,
-        header: {
-          tool: TOOL_NAME,
-          command: "initrd",
-          inputs: { rootfs: config.rootfs, compression: config.compression, level },
-        },
-      }),
-    );
-    return { artifacts: ctx.artifacts, manifest };
-  });
+  }
+  return level;
 }

@@ -9,10 +9,11 @@ import { extractBase } from "../stages/extract-base.js";
 import { installAgent } from "../stages/install-agent.js";
 import { type ExtrasInput, installExtras } from "../stages/install-extras.js";
 import { installFiles } from "../stages/install-files.js";
-import { installNode } from "../stages/install-node.js";
+import { checkNodeBinary, installNode } from "../stages/install-node.js";
 import { installPackages } from "../stages/install-packages.js";
 import { makeSbom } from "../stages/make-sbom.js";
 import { makeTar } from "../stages/make-tar.js";
+import { recordGuestNode } from "../stages/record-guest-node.js";
 import { stripRootfs } from "../stages/strip-rootfs.js";
 import { writeManifest } from "../stages/write-manifest.js";
 import { BuildError } from "../util/errors.js";
@@ -60,76 +61,83 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
       "put the packages in the tarball, or build from the distribution instead of --from-tar",
     );
   }
-  return withStaging(config.out, async (staging) => {
-    const ctx = await createContext(staging, {
-      progress,
-      epoch: config.epoch,
-      data: config.data,
-      cache: config.cache,
-      root: staging.path(config.name),
-      distro,
-      init: config.init,
-    });
-    const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
+  // Before any bootstrap: a --node that cannot be used fails in a second, not after minutes.
+  if (config.node) await checkNodeBinary(config.node);
+  return withStaging(
+    config.out,
+    async (staging) => {
+      const ctx = await createContext(staging, {
+        progress,
+        epoch: config.epoch,
+        data: config.data,
+        cache: config.cache,
+        root: staging.path(config.name),
+        distro,
+        init: config.init,
+      });
+      const step = <T>(name: string, run: () => Promise<T>) => progress.step(name, run);
 
-    if (config.fromTar) {
-      const tarball = config.fromTar;
-      await step("Extract base tarball", () => extractBase(ctx, { tarball }));
-    } else {
-      // A given Node.js replaces the distribution's nodejs, and needs a few libraries instead.
-      const extra = config.node
-        ? [...config.extraPackages, ...(await nodeLibraryPackages(config.data, distro.name))]
-        : config.extraPackages;
-      await step("Install packages", () =>
-        installPackages(ctx, {
-          sources: {
-            mirror: config.mirror,
-            gpgKey: config.gpgKey,
-            repoGpgcheck: config.repoGpgcheck,
-            variant: config.variant,
-            refresh: config.refresh === true,
-            ...(config.extras ? { extras: config.extras } : {}),
+      if (config.fromTar) {
+        const tarball = config.fromTar;
+        await step("Extract base tarball", () => extractBase(ctx, { tarball }));
+      } else {
+        // A given Node.js replaces the distribution's nodejs, and needs a few libraries instead.
+        const extra = config.node
+          ? [...config.extraPackages, ...(await nodeLibraryPackages(config.data, distro.name))]
+          : config.extraPackages;
+        await step("Install packages", () =>
+          installPackages(ctx, {
+            sources: {
+              mirror: config.mirror,
+              gpgKey: config.gpgKey,
+              repoGpgcheck: config.repoGpgcheck,
+              variant: config.variant,
+              refresh: config.refresh === true,
+              ...(config.extras ? { extras: config.extras } : {}),
+            },
+            extra,
+            omit: config.node ? [NODE_PACKAGE] : [],
+          }),
+        );
+      }
+      const node = config.node;
+      if (node) await step("Install Node.js", () => installNode(ctx, { binary: node }));
+      const agent = await step("Install agent", () => installAgent(ctx, { agentDir: config.agentDir }));
+      await step("Install files", () => installFiles(ctx));
+      await step("Configure init", () => configureInit(ctx));
+      await step("Configure time sync", () => configureTimeSync(ctx));
+      await step("Record the guest's Node.js", () => recordGuestNode(ctx));
+      await step("Make SBOM", () => makeSbom(ctx, { name: config.name, agent }));
+      await step("Strip root filesystem", () => stripRootfs(ctx, { keepPackageDb: config.keepPackageDb }));
+      const extras = config.extras;
+      if (extras && (extras.policy || extras.hooks || extras.files.length || extras.overlays.length)) {
+        await step("Install extras (policy, hooks, files)", () => installExtras(ctx, extras));
+      }
+      ctx.artifacts.unshift(config.name);
+      if (config.tar) await step("Make tarball", () => makeTar(ctx, { name: `${config.name}.tar` }));
+      const manifest = await step("Write manifest", () =>
+        writeManifest(ctx, {
+          file: `${config.name}.manifest.json`,
+          header: {
+            tool: TOOL_NAME,
+            command: "rootfs",
+            distro: distro.name,
+            init: config.init,
+            inputs: {
+              fromTar: config.fromTar,
+              mirror: config.mirror,
+              variant: config.variant,
+              extraPackages: config.extraPackages,
+              node: config.node,
+              keepPackageDb: config.keepPackageDb,
+              refresh: config.refresh === true,
+              ...(config.extras ? { extras: config.extras } : {}),
+            },
           },
-          extra,
-          omit: config.node ? [NODE_PACKAGE] : [],
         }),
       );
-    }
-    const node = config.node;
-    if (node) await step("Install Node.js", () => installNode(ctx, { binary: node }));
-    const agent = await step("Install agent", () => installAgent(ctx, { agentDir: config.agentDir }));
-    await step("Install files", () => installFiles(ctx));
-    await step("Configure init", () => configureInit(ctx));
-    await step("Configure time sync", () => configureTimeSync(ctx));
-    await step("Make SBOM", () => makeSbom(ctx, { name: config.name, agent }));
-    await step("Strip root filesystem", () => stripRootfs(ctx, { keepPackageDb: config.keepPackageDb }));
-    const extras = config.extras;
-    if (extras && (extras.policy || extras.hooks || extras.files.length || extras.overlays.length)) {
-      await step("Install extras (policy, hooks, files)", () => installExtras(ctx, extras));
-    }
-    ctx.artifacts.unshift(config.name);
-    if (config.tar) await step("Make tarball", () => makeTar(ctx, { name: `${config.name}.tar` }));
-    const manifest = await step("Write manifest", () =>
-      writeManifest(ctx, {
-        file: `${config.name}.manifest.json`,
-        header: {
-          tool: TOOL_NAME,
-          command: "rootfs",
-          distro: distro.name,
-          init: config.init,
-          inputs: {
-            fromTar: config.fromTar,
-            mirror: config.mirror,
-            variant: config.variant,
-            extraPackages: config.extraPackages,
-            node: config.node,
-            keepPackageDb: config.keepPackageDb,
-            refresh: config.refresh === true,
-            ...(config.extras ? { extras: config.extras } : {}),
-          },
-        },
-      }),
-    );
-    return { artifacts: ctx.artifacts, manifest };
-  });
+      return { artifacts: ctx.artifacts, manifest };
+    },
+    { manifest: `${config.name}.manifest.json` },
+  );
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { With } from "../context.js";
 import { type BundledProgram, type InstalledPackage, npmPackage } from "../formats/spdx.js";
 import { agentVersion } from "../tools/node.js";
+import { describeResult } from "../tools/run.js";
 import { BuildError } from "../util/errors.js";
 import { hostPath } from "../util/in-root.js";
 import { sha256File } from "../util/manifest.js";
@@ -75,7 +76,7 @@ export async function installAgent(ctx: With<"root">, input: { agentDir: string 
   const version = await agentVersion(files.bundle, { cancelSignal: ctx.signal });
   if (!version.ok) {
     throw new BuildError(
-      `the agent bundle ${files.bundle} does not run: node exited ${version.exitCode}`,
+      `the agent bundle ${files.bundle} does not run: node ${describeResult(version)}`,
       version.stderr,
     );
   }

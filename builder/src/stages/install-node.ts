@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import type { With } from "../context.js";
 import { listLibraries, parseLdd } from "../tools/ldd.js";
 import { nodeVersion } from "../tools/node.js";
+import { describeResult } from "../tools/run.js";
 import { BuildError } from "../util/errors.js";
 import { hostPath, resolveInRoot } from "../util/in-root.js";
 import { sha256File } from "../util/manifest.js";
@@ -46,9 +47,11 @@ export async function missingLibraries(root: string, ldd: string): Promise<strin
   return missing;
 }
 
-export async function installNode(ctx: With<"root">, input: { binary: string }): Promise<void> {
-  const { root } = ctx;
-  const node = input.binary;
+/**
+ * Checks a --node binary before anything is built: it exists, is executable, runs on this
+ * machine and is recent enough. Returns its version.
+ */
+export async function checkNodeBinary(node: string, signal?: AbortSignal): Promise<string> {
   if (!existsSync(node)) throw new BuildError(`--node ${node}: no such file`);
   try {
     accessSync(node, constants.X_OK);
@@ -58,10 +61,10 @@ export async function installNode(ctx: With<"root">, input: { binary: string }):
       `chmod +x ${node}, or pass the node binary itself`,
     );
   }
-  const run = await nodeVersion(node, { cancelSignal: ctx.signal });
+  const run = await nodeVersion(node, { cancelSignal: signal });
   if (!run.ok) {
     throw new BuildError(
-      `--node ${node} does not run here (exit ${run.exitCode ?? "by signal"}): ${run.stderr.trim()}`,
+      `--node ${node} does not run here (${describeResult(run)}): ${run.stderr.trim()}`,
       "pass a Node.js binary for this machine's architecture",
     );
   }
@@ -69,10 +72,17 @@ export async function installNode(ctx: With<"root">, input: { binary: string }):
   const major = Number(/^v?(\d+)\./.exec(version)?.[1]);
   if (!(major >= MIN_NODE_MAJOR)) {
     throw new BuildError(
-      `--node ${node} is Node.js ${version}; the agent needs ${MIN_NODE_MAJOR} or later`,
+      `--node ${node} is Node.js ${version || "of no known version"}; the agent needs ${MIN_NODE_MAJOR} or later`,
       "pass a newer Node.js binary, or leave --node out to use the distribution's",
     );
   }
+  return version;
+}
+
+export async function installNode(ctx: With<"root">, input: { binary: string }): Promise<void> {
+  const { root } = ctx;
+  const node = input.binary;
+  const version = await checkNodeBinary(node, ctx.signal);
   const ldd = await listLibraries(node, { cancelSignal: ctx.signal });
   // A static binary makes ldd fail with "not a dynamic executable": nothing to look for.
   const missing = ldd.ok ? await missingLibraries(root, ldd.stdout) : [];

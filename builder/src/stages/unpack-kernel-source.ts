@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { With } from "../context.js";
 import { cacheLayout, withLock } from "../kernel/cache.js";
 import type { KernelSource, KernelTree } from "../kernel/types.js";
+import { describeResult } from "../tools/run.js";
 import { untar } from "../tools/untar.js";
 import { BuildError } from "../util/errors.js";
 import { trackTemporary, untrackTemporary } from "../workspace/atomic.js";
@@ -47,7 +48,7 @@ export async function unpackKernelSource(
           const result = await untar(source.path, temp, ctx.signal ? { cancelSignal: ctx.signal } : {});
           if (!result.ok) {
             throw new BuildError(
-              `cannot unpack ${source.path}: tar ${result.timedOut ? "timed out" : `exited with ${result.exitCode}`}`,
+              `cannot unpack ${source.path}: tar ${describeResult(result)}`,
               result.stderr.trim().split("\n").slice(-5).join("\n  "),
             );
           }

@@ -24,23 +24,54 @@ export function runScript(
   });
 }
 
+export interface ScriptOptions {
+  /** Seconds since the epoch for every inode time. */
+  time: number;
+  /** The owners and modes come from tarball headers, not from the files mkfs copied. */
+  fromTar: boolean;
+  /**
+   * Device nodes and FIFOs the tree lists that are not on disk (only root can make them, so
+   * mkfs did not copy them): debugfs makes them.
+   */
+  missingNodes?: ReadonlySet<string>;
+  /** A file holding each extended attribute's value to set, by `${path}\0${name}`. */
+  xattrFiles?: ReadonlyMap<string, string>;
+}
+
+/** debugfs reads a bare number as a date in YYYYMMDD[HHMMSS] form; "@" marks seconds since the epoch. */
+export function debugfsTime(seconds: number): string {
+  return `@${Math.floor(seconds)}`;
+}
+
 /** The debugfs commands that give every inode the tree's metadata and the fixed time. */
-export function debugfsScript(tree: Tree, time: number, fromTar: boolean): string {
+export function debugfsScript(tree: Tree, options: ScriptOptions): string {
+  const { fromTar, missingNodes, xattrFiles } = options;
+  const time = debugfsTime(options.time);
   const lines: string[] = [];
   for (const e of tree.entries) {
-    if (e.type === "hardlink" || e.type === "socket") continue;
+    // A hard link is one more name of an inode set through its first name.
+    if (e.type === "hardlink") continue;
     const p = quotePath(`/${e.path}`);
-    if (fromTar && (e.type === "char" || e.type === "block" || e.type === "fifo")) {
-      lines.push(`rm ${p}`);
+    if (missingNodes?.has(e.path)) {
+      // mknod names its argument in the current directory, slashes and all: go there first.
+      const slash = e.path.lastIndexOf("/");
       const spec =
         e.type === "fifo" ? "p" : `${e.type === "char" ? "c" : "b"} ${e.rdevMajor ?? 0} ${e.rdevMinor ?? 0}`;
-      lines.push(`mknod ${p} ${spec}`);
+      lines.push(
+        `cd ${quotePath(`/${e.path.slice(0, Math.max(slash, 0))}`)}`,
+        `mknod ${quotePath(e.path.slice(slash + 1))} ${spec}`,
+        "cd /",
+      );
     }
     if (fromTar) {
       lines.push(`sif ${p} uid ${e.uid}`, `sif ${p} gid ${e.gid}`);
       if (e.type !== "symlink") {
         lines.push(`sif ${p} mode 0${(TYPE_BITS[e.type] | e.perm).toString(8)}`);
       }
+    }
+    for (const name of Object.keys(e.xattrs ?? {}).sort()) {
+      const file = xattrFiles?.get(`${e.path}\0${name}`);
+      if (file) lines.push(`ea_set -f ${quotePath(file)} ${p} ${quotePath(name)}`);
     }
     for (const field of ["atime", "mtime", "ctime", "crtime"]) lines.push(`sif ${p} ${field} ${time}`);
   }

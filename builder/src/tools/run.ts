@@ -2,7 +2,7 @@
 // (agent/src/tools/run.ts: execa with reject:false), with the program found on the host first
 // (requireTool names the Debian package when it is missing), its output as text, and check() to
 // turn a failed run into a BuildError. Callers branch on exitCode / timedOut / isCanceled.
-import { runProgram, stdoutText } from "../../../agent/src/tools/run.js";
+import { describeEnd, runProgram, stdoutText } from "../../../agent/src/tools/run.js";
 import { BuildError } from "../util/errors.js";
 import { requireTool } from "../util/host-tools.js";
 
@@ -21,6 +21,10 @@ export interface RunOptions {
 export interface ToolResult {
   command: string;
   exitCode: number | undefined;
+  /** The signal that ended it, when one did (then there is no exit code). */
+  signal?: string | undefined;
+  /** Why it could not be started, when it could not. */
+  spawnError?: string | undefined;
   timedOut: boolean;
   isCanceled: boolean;
   stdout: string;
@@ -48,6 +52,8 @@ export async function runTool(
   return {
     command: [tool, ...args].join(" "),
     exitCode: result.exitCode,
+    signal: result.signal,
+    spawnError: result.spawnError,
     timedOut: result.timedOut,
     isCanceled: result.isCanceled,
     stdout: stdoutText(result),
@@ -61,14 +67,21 @@ export function tail(text: string, lines = 15): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n    ");
 }
 
+/** How a failed run ended: "exited with status 2", "was killed by SIGKILL", "timed out", ... */
+export function describeResult(result: ToolResult): string {
+  return describeEnd({
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut: result.timedOut,
+    isCanceled: result.isCanceled,
+    spawnError: result.spawnError,
+  });
+}
+
 /** Throws a BuildError describing a failed run; returns the result when it succeeded. */
 export function check(result: ToolResult, what: string, hint?: string): ToolResult {
   if (result.ok) return result;
-  const why = result.timedOut
-    ? "timed out"
-    : result.isCanceled
-      ? "was cancelled"
-      : `exited with status ${result.exitCode ?? "unknown"}`;
+  const why = describeResult(result);
   const output = tail(result.stderr || result.stdout);
   throw new BuildError(
     `${what}: ${result.command.split(" ")[0]} ${why}${output ? `\n    ${output}` : ""}`,

@@ -21,6 +21,11 @@ export interface TreeEntry {
   /** Device numbers for char and block devices. */
   rdevMajor?: number;
   rdevMinor?: number;
+  /**
+   * Extended attributes that the tree on disk does not carry (from a tarball's pax headers);
+   * a tree listed from disk has its xattrs on disk, where mkfs reads them.
+   */
+  xattrs?: Record<string, Buffer>;
 }
 
 export interface Tree {

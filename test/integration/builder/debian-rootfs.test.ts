@@ -176,9 +176,21 @@ describe("kata-build rootfs --distro debian", () => {
     expect(sbom.packages[0].externalRefs[0].referenceLocator).toMatch(/^pkg:deb\/debian\//);
     const m = rootfs.manifest as {
       agent: { version: string };
+      guestNode: { version: string };
       outputs: Array<{ name: string; sha256?: string }>;
     };
     expect(m.agent.version).toMatch(/^kata-agent /);
+    // The guest's own node (Debian's), run inside the tree: not the node that ran the build.
+    const debianNode = execFileSync(
+      "/usr/sbin/chroot",
+      [rootfs.root, "/usr/bin/node", "-p", "process.version"],
+      {
+        encoding: "utf8",
+        env: { PATH: "/usr/bin:/bin" },
+      },
+    ).trim();
+    expect(m.guestNode.version).toBe(debianNode);
+    expect(m.guestNode.version).toMatch(/^v18\./);
     const tar = m.outputs.find((o) => o.name === "rootfs.tar");
     expect(tar?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(execFileSync("sha256sum", [rootfs.tar], { encoding: "utf8" }).split(" ")[0]).toBe(tar?.sha256);

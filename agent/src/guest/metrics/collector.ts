@@ -15,11 +15,25 @@ export interface Scrape {
 export class MetricsCollector {
   private scrapes = 0;
   private readonly node = new NodeMetrics();
+  private running: Promise<Scrape> | undefined;
 
   /** `proc` is the procfs root; the agent's own files are read from `<proc>/self`. */
   constructor(private readonly proc: string) {}
 
-  async scrape(): Promise<Scrape> {
+  /**
+   * One scrape; calls that arrive while one runs share it. A scrape reads dozens of files and
+   * builds a text of tens of KiB: a client pipelining thousands of GetMetrics would otherwise
+   * have them all run at once, each holding its own copy (hundreds of MB), for results taken
+   * within the same moment anyway.
+   */
+  scrape(): Promise<Scrape> {
+    this.running ??= this.scrapeOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async scrapeOnce(): Promise<Scrape> {
     const out = new Exposition();
     const problems: string[] = [];
     this.scrapes++;

@@ -1,5 +1,7 @@
 // The container lifecycle through the real agent, with real runc and real crun.
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code } from "../../../../agent/src/client/index.js";
 import type { RunningAgent } from "../../../helpers/agent.js";
@@ -33,6 +35,26 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
     expect(err).toBe("err1\nerr2\nerr3\n");
     expect((await a.agent.waitProcess({ containerId: "c1", execId: "c1" })).status).toBe(3);
     await a.agent.removeContainer({ containerId: "c1" });
+    // The container's process id is a field of its own; every line's pid stays the agent's.
+    const created = a.logs().find((r) => r.msg === "container created" && r.container === "c1");
+    expect(created).toMatchObject({ pid: a.pid, processPid: expect.any(Number) });
+    expect(created?.processPid).not.toBe(a.pid);
+    expect(a.logs().every((r) => r.pid === a.pid)).toBe(true);
+  });
+
+  it("writes annotations into config.json exactly, whatever they spell", async () => {
+    const annotations = { "example.com/odd": "\u0000bigint:5", "example.com/plain": "7" };
+    await a.agent.createContainer({
+      containerId: "notes",
+      OCI: containerSpec({ args: ["true"], annotations }),
+    });
+    const written = JSON.parse(readFileSync(path.join(a.dir, "run", "notes", "config.json"), "utf8")) as {
+      annotations: Record<string, unknown>;
+    };
+    expect(written.annotations).toMatchObject(annotations);
+    await a.agent.startContainer({ containerId: "notes" });
+    expect((await a.agent.waitProcess({ containerId: "notes", execId: "notes" })).status).toBe(0);
+    await a.agent.removeContainer({ containerId: "notes" });
   });
 
   it("round-trips stdin and delivers EOF when stdin is closed", async () => {

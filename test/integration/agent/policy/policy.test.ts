@@ -170,3 +170,65 @@ describe("agent policy at start-up", () => {
     );
   });
 });
+
+describe("policy regular expressions", () => {
+  let hostile: RunningAgent;
+  beforeAll(async () => {
+    const file = join(dir, "regex-policy.json");
+    // (a+)+ backtracks exponentially in JavaScript's RegExp on "aaa…a!": 8 s for 28 characters.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        default: "allow",
+        rules: [
+          { name: "nested", rpcs: ["ExecProcess"], effect: "deny", when: { exec_id: { regex: "(a+)+" } } },
+        ],
+      }),
+    );
+    hostile = await startAgent({ env: { KATA_AGENT_POLICY_FILE: file } });
+  });
+  afterAll(async () => {
+    await hostile?.stop();
+  });
+
+  it("are matched in linear time: Health answers within 50 ms while a hostile value is checked", async () => {
+    await hostile.health.check({});
+    const execId = `${"a".repeat(28)}!`;
+    const execs = Array.from({ length: 5 }, () =>
+      hostile.agent
+        .execProcess({ containerId: "c1", execId, process: { Args: ["true"], Cwd: "/" } })
+        .catch((err: AgentError) => err),
+    );
+    const started = performance.now();
+    await hostile.health.check({});
+    expect(performance.now() - started).toBeLessThan(50);
+    // Each exec was checked (not denied: the whole id does not match) and went on to the handler.
+    for (const outcome of await Promise.all(execs))
+      expect(outcome).not.toMatchObject({ code: Code.PermissionDenied });
+    // And a matching id is denied.
+    const denied = await rpcError(
+      hostile.agent.execProcess({ containerId: "c1", execId: "aaaa", process: { Args: ["true"], Cwd: "/" } }),
+    );
+    expect(denied.code).toBe(Code.PermissionDenied);
+  });
+
+  it("refuses, when loaded, a pattern that cannot run in linear time, naming the rule", async () => {
+    const backref = await rpcError(
+      hostile.agent.setPolicy({
+        policy: JSON.stringify({
+          version: 1,
+          default: "allow",
+          rules: [
+            { name: "echo", rpcs: ["ExecProcess"], effect: "deny", when: { exec_id: { regex: "(a)\\1" } } },
+          ],
+        }),
+      }),
+    );
+    expect(backref.code).toBe(Code.InvalidArgument);
+    expect(backref.message).toMatch(/rule "echo"|rules\[0\]/);
+    expect(backref.message).toMatch(
+      /invalid regex "\(a\)\\\\1".*no backreferences or lookaround.*the current policy stays in force$/,
+    );
+  });
+});

@@ -46,6 +46,7 @@ describe("rootfs()", () => {
       "Install files",
       "Configure init",
       "Configure time sync",
+      "Record the guest's Node.js",
       "Make SBOM",
       "Strip root filesystem",
       "Write manifest",

@@ -119,6 +119,30 @@ describe("OCI spec conversion", () => {
     expect(toRuntimeSpec(proto)).toEqual(full);
   });
 
+  it("writes strings exactly, even one that spells a bigint placeholder", () => {
+    const tricky = { ...full, annotations: { a: "\u0000bigint:5", b: '"\u0000bigint:6"', c: "1" } };
+    const parsed = JSON.parse(stringifyExact(tricky, 2)) as RuntimeSpec;
+    expect(parsed.annotations).toEqual(tricky.annotations);
+    expect(parsed.process?.args).toEqual(full.process.args);
+  });
+
+  it("lays out JSON as JSON.stringify does, bigints aside", () => {
+    const value = {
+      a: 1,
+      b: [1, "x", null, undefined, { c: true, d: undefined }],
+      e: {},
+      f: [],
+      g: "tab\there \u2028 \ud800",
+      u: undefined,
+      when: new Date(0),
+      nested: { deeper: [[1, 2], { k: "v" }] },
+    };
+    for (const indent of [undefined, 2, 4]) {
+      expect(stringifyExact(value, indent)).toBe(JSON.stringify(value, null, indent));
+    }
+    expect(stringifyExact({ n: -3n, big: [2n ** 64n - 1n] })).toBe('{"n":-3,"big":[18446744073709551615]}');
+  });
+
   it("keeps 2^64-1 (unlimited) exact in config.json", () => {
     const text = stringifyExact(full);
     expect(text).toContain('"hard":18446744073709551615');

@@ -32,7 +32,7 @@ function setup() {
         return {};
       },
       setPolicy: async (req) => {
-        policy.replace(req.policy);
+        await policy.replace(req.policy);
         calls.push("setPolicy");
         return {};
       },
@@ -72,7 +72,7 @@ describe("PolicyManager", () => {
 
   it("refuses denied calls before the handler runs, and logs the decision", async () => {
     const t = setup();
-    t.policy.replace(DENY_ID);
+    await t.policy.replace(DENY_ID);
     await expect(t.exec("id")).rejects.toMatchObject({
       kind: "denied",
       message: 'ExecProcessRequest is blocked by policy: rule "no-id" denies it: process.Args equals ["id"]',
@@ -91,14 +91,14 @@ describe("PolicyManager", () => {
 
   it("never checks grpc.Health", async () => {
     const t = setup();
-    t.policy.replace(JSON.stringify({ version: 1, default: "deny" }));
+    await t.policy.replace(JSON.stringify({ version: 1, default: "deny" }));
     await expect(t.call("grpc.Health", "Check", create(CheckRequestSchema))).resolves.toBeDefined();
     await expect(t.exec("true")).rejects.toMatchObject({ kind: "denied" });
   });
 
   it("checks SetPolicy against the policy in force, and keeps it when the new one is bad", async () => {
     const t = setup();
-    t.policy.replace(
+    await t.policy.replace(
       JSON.stringify({
         version: 1,
         default: "allow",
@@ -130,7 +130,7 @@ describe("PolicyManager", () => {
 
   it("with enforce = false, lets denied calls through with a warning", async () => {
     const t = setup();
-    t.policy.replace(JSON.stringify({ version: 1, default: "deny", enforce: false }));
+    await t.policy.replace(JSON.stringify({ version: 1, default: "deny", enforce: false }));
     await t.exec("id");
     expect(t.calls).toEqual(["exec id"]);
     expect(lines).toContainEqual(expect.objectContaining({ level: "warn", rpc: "ExecProcess" }));

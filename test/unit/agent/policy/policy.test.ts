@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   CopyFileRequestSchema,
   ExecProcessRequestSchema,
@@ -8,6 +8,9 @@ import {
 import { policyInput } from "../../../../agent/src/policy/input.js";
 import type { Json } from "../../../../agent/src/policy/json.js";
 import { Policy } from "../../../../agent/src/policy/policy.js";
+import { loadRegexEngine } from "../../../../agent/src/policy/regex.js";
+
+beforeAll(loadRegexEngine);
 
 const exec = (args: string[], extra: Record<string, unknown> = {}) =>
   policyInput(

@@ -84,6 +84,17 @@ describe("ensureOk", () => {
     expect(ensureOk(ok, "x")).toBe(ok);
   });
 
+  it("names the signal that killed a tool, which has no exit status", async () => {
+    const r = await runTool("sh", ["-c", "kill -KILL $$"]);
+    expect(r).toMatchObject({ exitCode: undefined, signal: "SIGKILL" });
+    expect(() => ensureOk(r, "compact memory")).toThrow(
+      expect.objectContaining({
+        kind: "runtime-failure",
+        message: "compact memory: sh was killed by SIGKILL",
+      }),
+    );
+  });
+
   it("turns each failure into the domain error it is", () => {
     const cases: [Partial<RunResult>, FaultKind, RegExp][] = [
       [

@@ -104,4 +104,51 @@ describe("ttrpc frame codec", () => {
       expect(messages(got)).toEqual(whole);
     }
   });
+
+  it("asks before keeping a body, and skips a refused one unread", () => {
+    const seen: number[] = [];
+    const decoder = new FrameDecoder({
+      admit: (h) => {
+        seen.push(h.streamId);
+        return h.length <= 100;
+      },
+    });
+    const big = encodeFrame(1, FrameType.Request, Buffer.alloc(5000, 7));
+    const small = encodeFrame(3, FrameType.Request, Buffer.from("ok"));
+    const out = [
+      ...decoder.push(big.subarray(0, 12)),
+      ...decoder.push(big.subarray(12, 3000)),
+      ...decoder.push(Buffer.concat([big.subarray(3000), small])),
+    ];
+    expect(seen).toEqual([1, 3]);
+    expect(out.map((f) => [f.kind, f.header.streamId])).toEqual([
+      ["refused", 1],
+      ["message", 3],
+    ]);
+    // Nothing of the refused body was kept.
+    expect(decoder.buffered).toBe(0);
+    expect(decoder.midFrame).toBe(false);
+  });
+
+  it("copies a body split across reads into one buffer, holding none of the reads", () => {
+    const decoder = new FrameDecoder();
+    const body = Buffer.alloc(100_000, 9);
+    const frame = encodeFrame(5, FrameType.Request, body);
+    const parts = [frame.subarray(0, 4), frame.subarray(4, 50_000), frame.subarray(50_000)].map((p) =>
+      Buffer.from(p),
+    );
+    expect(decoder.push(parts[0]!)).toEqual([]);
+    expect(decoder.midFrame).toBe(true);
+    expect(decoder.push(parts[1]!)).toEqual([]);
+    expect(decoder.buffered).toBe(50_000);
+    const [done] = decoder.push(parts[2]!);
+    expect(done?.kind).toBe("message");
+    const payload = (done as { payload: Buffer }).payload;
+    expect(payload.equals(body)).toBe(true);
+    for (const p of parts) expect(payload.buffer).not.toBe(p.buffer);
+    // A frame inside one read is a view of it: no copy.
+    const whole = Buffer.from(encodeFrame(7, FrameType.Request, Buffer.from("abc")));
+    const [view] = decoder.push(whole);
+    expect((view as { payload: Buffer }).payload.buffer).toBe(whole.buffer);
+  });
 });

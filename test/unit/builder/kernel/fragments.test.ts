@@ -45,6 +45,21 @@ describe("selecting fragments", () => {
     expect(arm.map((f) => f.name)).toEqual(["common/a.conf", "kvm/c.conf", "kvm/d.conf"]);
   });
 
+  it("names a missing --fragment file, as a message rather than a stack", async () => {
+    await expect(
+      selectFragments(scratch, {
+        arch: "x86_64",
+        hypervisor: "kvm",
+        features: [],
+        extra: ["/nonexistent/x.conf"],
+      }),
+    ).rejects.toMatchObject({
+      name: "BuildError",
+      message: "cannot read the kernel config fragment /nonexistent/x.conf: no such file",
+      hint: "check the path given with --fragment",
+    });
+  });
+
   it("rejects unknown features (listing the known ones) and fragments without a leading comment", async () => {
     await expect(
       selectFragments(scratch, { arch: "x86_64", hypervisor: "kvm", features: ["nope"], extra: [] }),
