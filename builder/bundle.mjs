@@ -4,6 +4,7 @@
 // kata-guest-toolkit/builder (builder.mjs) and kata-guest-toolkit/client (client.mjs), sharing
 // chunks. @bufbuild/protobuf stays outside the library (a dependency of the package), so the
 // messages a program makes with its own copy are the ones the client takes.
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -29,6 +30,9 @@ await build({
   sourcemap: "linked",
 });
 
+// Chunk names change with their content: start empty, or old ones would ship too.
+const lib = join(here, "..", "dist", "lib");
+rmSync(lib, { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: {
@@ -36,7 +40,7 @@ await build({
     builder: join(here, "src/api/index.ts"),
     client: join(here, "..", "agent/src/client/index.ts"),
   },
-  outdir: join(here, "..", "dist", "lib"),
+  outdir: lib,
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
   external: ["@bufbuild/protobuf", "@bufbuild/protobuf/*"],

@@ -74,6 +74,16 @@ describe("npm pack", () => {
     expect(own.filter((f) => f.startsWith("test/") || f.endsWith(".test.ts"))).toEqual([]);
     expect(own.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
     expect(own.filter((f) => f.endsWith(".map"))).toEqual([]);
+    // Every library chunk it holds is one the library loads (none left from an earlier build).
+    const chunks = own.filter((f) => f.startsWith("dist/lib/") && f.includes("/chunks/"));
+    const lib = own
+      .filter((f) => f.startsWith("dist/lib/"))
+      .map((f) => readFileSync(path.join(repo, f), "utf8"));
+    for (const chunk of chunks)
+      expect(
+        lib.some((text) => text.includes(path.basename(chunk))),
+        chunk,
+      ).toBe(true);
     const pkg = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8"));
     expect(pkg.private).toBe(true);
   });
