@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles kata-build into builder/dist/kata-build.mjs (one file, dependencies inlined), and the
-// library the package exports into dist/lib/: kata-guest-toolkit (toolkit.mjs),
+// library the package exports into builder/dist/lib/: kata-guest-toolkit (toolkit.mjs),
 // kata-guest-toolkit/builder (builder.mjs) and kata-guest-toolkit/client (client.mjs), sharing
 // chunks. @bufbuild/protobuf stays outside the library (a dependency of the package), so the
 // messages a program makes with its own copy are the ones the client takes.
@@ -31,7 +31,7 @@ await build({
 });
 
 // Chunk names change with their content: start empty, or old ones would ship too.
-const lib = join(here, "..", "dist", "lib");
+const lib = join(here, "dist", "lib");
 rmSync(lib, { recursive: true, force: true });
 await build({
   ...common,

@@ -129,7 +129,7 @@ export function locateNative(): string {
   candidates.push(join(here, FILE_NAME), join(dirname(here), FILE_NAME));
   for (let dir = here; ; dir = dirname(dir)) {
     // A checkout's build, or the installed package's prebuilt copy beside the agent bundle
-    // (found from the library's dist/lib/ too).
+    // (found from the library's builder/dist/lib/ too).
     candidates.push(join(dir, DEV_PATH), join(dir, PACKAGED_PATH));
     if (dirname(dir) === dir) break;
   }

@@ -20,7 +20,7 @@ let run: Awaited<ReturnType<typeof execa>>;
 
 beforeAll(async () => {
   ensureAgentBuilt();
-  ensureBuilderBundle(); // also the library the example imports (dist/lib)
+  ensureBuilderBundle(); // also the library the example imports (builder/dist/lib)
   out = mkdtempSync(path.join(tmpdir(), "custom-guest-"));
   const kernel = path.join(out, "vmlinux");
   writeFileSync(kernel, "the drop-in only names the kernel");

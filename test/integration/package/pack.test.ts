@@ -48,10 +48,10 @@ describe("npm pack", () => {
       "agent/dist/kata_native.node",
       "agent/dist/kata-agent.packages.json",
       "builder/dist/kata-build.mjs",
-      "dist/lib/builder.mjs",
-      "dist/lib/client.mjs",
-      "dist/types/builder/src/api/index.d.ts",
-      "dist/types/agent/src/client/index.d.ts",
+      "builder/dist/lib/builder.mjs",
+      "builder/dist/lib/client.mjs",
+      "builder/dist/types/builder/src/api/index.d.ts",
+      "builder/dist/types/agent/src/client/index.d.ts",
       "rootfs/common/usr/lib/systemd/system/kata-agent.service",
       "rootfs/kernel/versions.conf",
       "examples/custom-guest.mjs",
@@ -75,9 +75,9 @@ describe("npm pack", () => {
     expect(own.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
     expect(own.filter((f) => f.endsWith(".map"))).toEqual([]);
     // Every library chunk it holds is one the library loads (none left from an earlier build).
-    const chunks = own.filter((f) => f.startsWith("dist/lib/") && f.includes("/chunks/"));
+    const chunks = own.filter((f) => f.startsWith("builder/dist/lib/") && f.includes("/chunks/"));
     const lib = own
-      .filter((f) => f.startsWith("dist/lib/"))
+      .filter((f) => f.startsWith("builder/dist/lib/"))
       .map((f) => readFileSync(path.join(repo, f), "utf8"));
     for (const chunk of chunks)
       expect(
