@@ -17,6 +17,7 @@ import { realRoots } from "./guest/roots.js";
 import { decideInGuest, readStartFacts } from "./init/in-guest.js";
 import { exitAgent, isInit, setupAsInit, startLoopback } from "./init/index.js";
 import { SystemdNotifier } from "./init/sd-notify.js";
+import { startTimeSync } from "./init/time-sync.js";
 import { type Level, Logger, levels } from "./log.js";
 import { type LogPort, startLogPort } from "./log-port.js";
 import { native } from "./native/index.js";
@@ -250,6 +251,8 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   notifySystemd(systemd, { READY: "1", STATUS: `serving ${server.addresses.join(" ")}` }, log);
+  // As init nobody else starts the clock daemon; after serving, so the runtime never waits for it.
+  if (init) setImmediate(() => startTimeSync(log));
   return 0;
 }
 
