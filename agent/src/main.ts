@@ -5,15 +5,6 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
 import type { AgentConfig } from "./config/table.js";
 import type { DebugConsole } from "./console/debug-console.js";
-import { ContainerService } from "./containers/container-service.js";
-import { Pod } from "./containers/pod.js";
-import { ProcessService } from "./containers/process-service.js";
-import { SandboxService } from "./containers/sandbox-service.js";
-import { DeviceManager } from "./devices/index.js";
-import { FileService } from "./files/index.js";
-import { GuestManager } from "./guest/manager.js";
-import { MemAgent } from "./guest/mem-agent/mem-agent.js";
-import { realRoots } from "./guest/roots.js";
 import { decideInGuest, readStartFacts } from "./init/in-guest.js";
 import { exitAgent, isInit, setupAsInit, startLoopback } from "./init/index.js";
 import { SystemdNotifier } from "./init/sd-notify.js";
@@ -21,14 +12,11 @@ import { startTimeSync } from "./init/time-sync.js";
 import { type Level, Logger, levels } from "./log.js";
 import { type LogPort, startLogPort } from "./log-port.js";
 import { native } from "./native/index.js";
-import { NetworkManager } from "./network/index.js";
-import { PolicyError } from "./policy/errors.js";
-import { PolicyManager } from "./policy/manager.js";
-import { POLICY_ENGINE } from "./policy/policy.js";
 import { Reaper } from "./processes/reaper.js";
 import { buildRouter } from "./rpc/index.js";
 import { startAgentServer } from "./server.js";
-import { StorageManager } from "./storage/index.js";
+import { AgentServices } from "./services.js";
+import { chunksSince, mark, readyRecord } from "./startup-clock.js";
 import { VMADDR_CID_ANY } from "./transport/address.js";
 import { AGENT_VERSION, API_VERSION } from "./version.js";
 
@@ -49,8 +37,6 @@ Settings (kernel parameter | environment variable | TOML key):
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  // Start-up phases, in ms since the process started, for the "agent ready" line.
-  const loadedMs = performance.now();
   let args: ReturnType<typeof parseCli>;
   try {
     args = parseCli(argv);
@@ -83,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (err) {
       process.stderr.write(`kata-agent: early init failed: ${(err as Error).message}\n`);
     }
+    mark("init");
   }
 
   let config: AgentConfig;
@@ -101,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kata-agent: configuration error: ${err.message}\n`);
     return 2;
   }
+  mark("config");
 
   protectFromOomKiller(log);
   becomeSubreaper(log);
@@ -111,9 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         log,
         { scheme: "vsock", cid: VMADDR_CID_ANY, port: config.logVport },
         undefined,
-        {
-          allowVsockLoopback: config.allowVsockLoopback,
-        },
+        { allowVsockLoopback: config.allowVsockLoopback },
       );
     } catch (err) {
       // Logs still reach stderr (the console): not a reason to leave the pod without an agent.
@@ -128,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     inGuest,
     reason: guestDecision.reason,
   });
+  // One reaper for the containers' processes and the debug console's shells, from the start:
+  // as PID 1 the agent collects every orphan.
   const reaper = new Reaper(log.child({ subsystem: "reaper" }));
   // Loaded only when asked for (or to warn that it was half asked for).
   let debugConsole: DebugConsole | undefined;
@@ -142,17 +130,34 @@ export async function main(argv: string[]): Promise<number> {
       log,
     });
   }
-  const devices = new DeviceManager({
-    hotplugTimeoutMs: config.hotplugTimeoutMs,
-    // In a guest, a late device may be looked for by rescanning its bus.
-    rescanBuses: inGuest,
+
+  // DestroySandbox ends the agent, as upstream; `stop` is bound once the server is up.
+  let stop: (reason: string) => void = () => {};
+  const memAgent = config.memAgentEnable
+    ? await (await import("./guest/mem-agent/mem-agent.js")).MemAgent.start({
+        roots: (await import("./guest/roots.js")).realRoots,
+        parameters: config.memAgent,
+        log,
+      })
+    : undefined;
+  const services = new AgentServices({
+    config,
     log,
+    inGuest,
+    reaper,
+    ...(memAgent ? { memAgent } : {}),
+    onSandboxDestroyed: () => setImmediate(() => stop("sandbox destroyed")),
+    features: () => ({
+      inGuest,
+      inGuestReason: guestDecision.reason,
+      debugConsole: debugConsole?.addresses ?? [],
+      vsockLoopbackAllowed: config.allowVsockLoopback,
+    }),
   });
-  const storage = new StorageManager({ runDir: config.runDir, devices, log });
-  const files = new FileService({ root: storage.sharedDir, log });
   // As upstream: a policy file that cannot be loaded stops the agent before it serves anything.
-  const policy = new PolicyManager(log);
   if (config.policyFile) {
+    const policy = await services.policy.manager();
+    const { PolicyError } = await import("./policy/errors.js");
     try {
       await policy.loadFile(config.policyFile);
     } catch (err) {
@@ -162,73 +167,28 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const memAgent = config.memAgentEnable
-    ? await MemAgent.start({ roots: realRoots, parameters: config.memAgent, log })
-    : undefined;
-  const guest = new GuestManager({
-    agentVersion: AGENT_VERSION,
-    log,
-    devices,
-    storageHandlers: () => storage.drivers(),
-    ...(memAgent ? { memAgent } : {}),
-  });
+  const router = buildRouter(services);
+  mark("managers");
 
-  const pod = new Pod({
-    runDir: config.runDir,
-    ociRuntime: config.ociRuntime,
-    containerPipeSize: config.containerPipeSize,
-    inGuest,
-    storage,
-    devices,
-    log,
-    reaper,
-  });
-  const containers = new ContainerService(pod);
-  // DestroySandbox ends the agent, as upstream; `stop` is bound once the server is up.
-  let stop: (reason: string) => void = () => {};
-  const sandbox = new SandboxService(pod, containers, () => setImmediate(() => stop("sandbox destroyed")));
-
-  const router = buildRouter({
-    sandbox,
-    containers,
-    processes: new ProcessService(pod),
-    guest,
-    policy,
-    storage,
-    files,
-    network: new NetworkManager({ devices }),
-    agentVersion: AGENT_VERSION,
-    apiVersion: API_VERSION,
-    features: () => ({
-      apiVersion: API_VERSION,
-      wires: ["ttrpc", ...(config.grpcAddr ? ["grpc"] : [])],
-      transports: ["vsock", "unix", "tcp", "serial"],
-      storageDrivers: storage.drivers(),
-      // Every RPC has a handler (rpc/index.ts does not compile otherwise).
-      unimplemented: [],
-      policyEngine: POLICY_ENGINE,
-      ociRuntime: config.ociRuntime,
-      nodeVersion: process.version,
-      inGuest,
-      inGuestReason: guestDecision.reason,
-      debugConsole: debugConsole?.addresses ?? [],
-      vsockLoopbackAllowed: config.allowVsockLoopback,
-    }),
-  });
   let server: Awaited<ReturnType<typeof startAgentServer>>;
-  const configuredMs = performance.now();
   try {
-    server = await startAgentServer(config, router, log);
+    server = await startAgentServer(config, router, log, {
+      onFirstConnection: () => {
+        acceptedAt = performance.now();
+      },
+      onFirstCall: (method) => reportFirstCall(log, method),
+    });
   } catch (err) {
     log.critical("cannot start serving the agent API", { error: err });
     process.stderr.write(`kata-agent: cannot listen: ${(err as Error).message}\n`);
     return 1;
   }
+  mark("listen");
   stop = installSignalHandlers(log, async () => {
     notifySystemd(systemd, { STOPPING: "1" }, log);
     await server.close(config.shutdownGraceMs);
     await debugConsole?.close();
-    await containers.shutdown();
+    await services.shutdown();
     await logPort?.close();
   });
   if (init) {
@@ -239,21 +199,28 @@ export async function main(argv: string[]): Promise<number> {
       exitAgent(70, "uncaught exception", log);
     });
   }
-  log.info("agent ready", {
-    version: AGENT_VERSION,
-    addresses: server.addresses,
-    startupMs: Math.round(performance.now()),
-    // node's own start plus loading the agent's code; then config and managers; then listening
-    phasesMs: {
-      load: Math.round(loadedMs),
-      configure: Math.round(configuredMs - loadedMs),
-      listen: Math.round(performance.now() - configuredMs),
-    },
-  });
+  readyAt = performance.now();
+  log.info("agent ready", { version: AGENT_VERSION, addresses: server.addresses, ...readyRecord() });
   notifySystemd(systemd, { READY: "1", STATUS: `serving ${server.addresses.join(" ")}` }, log);
   // As init nobody else starts the clock daemon; after serving, so the runtime never waits for it.
   if (init) setImmediate(() => startTimeSync(log));
   return 0;
+}
+
+let readyAt = 0;
+let acceptedAt: number | undefined;
+
+/** The first answered call, on the start-up clock: the end of the agent's share of a boot. */
+function reportFirstCall(log: Logger, method: string): void {
+  const now = performance.now();
+  log.info("first call answered", {
+    method,
+    sinceStartMs: Math.round(now),
+    sinceReadyMs: Math.round(now - readyAt),
+    ...(acceptedAt !== undefined ? { firstConnectionMs: Math.round(acceptedAt) } : {}),
+    // Code a first call of a group loads on demand (none for Health.Check).
+    loadedOnDemand: chunksSince(readyAt),
+  });
 }
 
 /** sd_notify, when systemd asked for it; a failure is logged (systemd then times the unit out). */

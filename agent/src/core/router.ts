@@ -49,6 +49,20 @@ export interface Route {
 export type Lookup = { route: Route } | { missing: "service" | "method" };
 
 /**
+ * A service registered before its generated code is loaded: routes exist for every method at
+ * once (so lookups, gRPC's method table and UNIMPLEMENTED/unknown-method answers are as for an
+ * eager service), while the descriptor and each method's handler load on its first call.
+ */
+export interface LazyService {
+  /** "grpc.AgentService" */
+  readonly typeName: string;
+  /** Loads the service's descriptor (its generated code); called once, again after a failure. */
+  descriptor(): Promise<DescService>;
+  /** Proto method name ("CreateSandbox") -> the loader of its handler. */
+  readonly handlers: ReadonlyMap<string, () => Promise<UnaryHandler<DescMessage, DescMessage>>>;
+}
+
+/**
  * Runs around every handler, e.g. the agent policy deciding whether a request may proceed.
  * Call `next()` to run the handler; throw an AgentError to refuse.
  */
@@ -74,6 +88,25 @@ export class Router {
         method.localName
       ];
       methods.set(method.name, makeRoute(service, method, handler, this.interceptors));
+    }
+    this.services.set(service.typeName, methods);
+    return this;
+  }
+
+  /** Routes for every method of `service`; each loads what it needs on its first call. */
+  registerLazy(service: LazyService): this {
+    const methods = new Map<string, Route>();
+    for (const [name, loadHandler] of service.handlers) {
+      const loaded = async (): Promise<Route> => {
+        const [desc, handler] = await Promise.all([service.descriptor(), loadHandler()]);
+        const method = desc.methods.find((m) => m.name === name);
+        if (!method) throw new AgentError(Code.Unimplemented, `${service.typeName} has no method ${name}`);
+        const route = makeRoute(desc, method, handler, this.interceptors);
+        // From now on lookups find the loaded route itself, with no indirection.
+        methods.set(name, route);
+        return route;
+      };
+      methods.set(name, makeLazyRoute(service.typeName, name, loaded));
     }
     this.services.set(service.typeName, methods);
     return this;
@@ -156,6 +189,67 @@ function makeRoute(
 
 /** Encodings of frozen replies, kept only as long as the reply itself. */
 const encodedOnce = new WeakMap<Message, Uint8Array[]>();
+
+/** A request read before its method's code is loaded: decoded by handle() once it is. */
+interface Undecoded extends Message {
+  readonly $typeName: typeof UNDECODED;
+  readonly payload: Uint8Array;
+}
+const UNDECODED = "kata.agent.Undecoded";
+
+function makeLazyRoute(typeName: string, name: string, load: () => Promise<Route>): Route {
+  const path = `/${typeName}/${name}`;
+  let loading: Promise<Route> | undefined;
+  let ready: Route | undefined;
+  const resolve = (): Promise<Route> => {
+    loading ??= load().then(
+      (route) => {
+        ready = route;
+        return route;
+      },
+      (err: unknown) => {
+        // A failed load (a missing chunk, say) fails this call only; the next one tries again.
+        loading = undefined;
+        if (err instanceof AgentError) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new AgentError(Code.Internal, `cannot load the code serving ${path}: ${message}`, {
+          cause: err,
+        });
+      },
+    );
+    return loading;
+  };
+  const loaded = (what: string): Route => {
+    if (!ready) throw new Error(`${path}: ${what} is not known before the method's first call`);
+    return ready;
+  };
+  return {
+    service: typeName,
+    method: name,
+    path,
+    get input() {
+      return loaded("the input type").input;
+    },
+    get output() {
+      return loaded("the output type").output;
+    },
+    implemented: true,
+    decode(payload) {
+      if (ready) return ready.decode(payload);
+      const undecoded: Undecoded = { $typeName: UNDECODED, payload };
+      return undecoded;
+    },
+    async handle(request, ctx) {
+      const route = ready ?? (await resolve());
+      const decoded =
+        request.$typeName === UNDECODED ? route.decode((request as Undecoded).payload) : request;
+      return route.handle(decoded, ctx);
+    },
+    encode(response) {
+      return loaded("the reply type").encode(response);
+    },
+  };
+}
 
 function isMessage(value: unknown, desc: DescMessage): value is Message {
   return typeof value === "object" && value !== null && (value as Message).$typeName === desc.typeName;

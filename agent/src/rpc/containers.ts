@@ -1,31 +1,9 @@
 // Sandbox and container lifecycle RPCs.
-import type { AgentService } from "../../gen/agent_pb.js";
-import type { ContainerService } from "../containers/container-service.js";
-import type { SandboxService } from "../containers/sandbox-service.js";
-import type { ServiceImpl } from "../core/router.js";
+import type { AgentDeps } from "./index.js";
+import type { AgentImpl, GroupMethods } from "./methods.js";
 
-export interface ContainerDeps {
-  sandbox: SandboxService;
-  containers: ContainerService;
-}
-
-type Methods =
-  | "createSandbox"
-  | "destroySandbox"
-  | "createContainer"
-  | "startContainer"
-  | "removeContainer"
-  | "pauseContainer"
-  | "resumeContainer"
-  | "updateContainer"
-  | "statsContainer"
-  | "getOOMEvent"
-  | "getDiagnosticData";
-
-export function containerHandlers({
-  sandbox,
-  containers,
-}: ContainerDeps): Pick<ServiceImpl<typeof AgentService>, Methods> {
+export async function handlers(deps: AgentDeps): Promise<Pick<AgentImpl, GroupMethods<"containers">>> {
+  const [sandbox, containers] = await Promise.all([deps.sandbox(), deps.containers()]);
   return {
     createSandbox: async (req, ctx) => {
       await sandbox.create(req, ctx.signal);

@@ -1,28 +1,13 @@
 // Guest-wide RPCs: details, hotplug, clock, entropy, swap, metrics and the mem-agent. Each
 // handler checks the request and calls GuestManager.
 import { create } from "@bufbuild/protobuf";
-import { type AgentService, type Metrics, MetricsSchema } from "../../gen/agent_pb.js";
+import { type Metrics, MetricsSchema } from "../../gen/agent_pb.js";
 import { InvalidInputError } from "../core/domain-error.js";
-import type { ServiceImpl } from "../core/router.js";
-import type { GuestManager } from "../guest/manager.js";
+import type { AgentDeps } from "./index.js";
+import type { AgentImpl, GroupMethods } from "./methods.js";
 
-export interface GuestDeps {
-  guest: GuestManager;
-}
-
-type GuestMethods =
-  | "getGuestDetails"
-  | "onlineCPUMem"
-  | "memHotplugByProbe"
-  | "setGuestDateTime"
-  | "reseedRandomDev"
-  | "addSwap"
-  | "addSwapPath"
-  | "getMetrics"
-  | "memAgentMemcgSet"
-  | "memAgentCompactSet";
-
-export function guestHandlers({ guest }: GuestDeps): Pick<ServiceImpl<typeof AgentService>, GuestMethods> {
+export async function handlers(deps: AgentDeps): Promise<Pick<AgentImpl, GroupMethods<"guest">>> {
+  const guest = await deps.guest();
   return {
     getGuestDetails: async (req) => {
       const details = await guest.details({

@@ -15,7 +15,8 @@ export const FEATURES_FIELD = 100;
 export interface HealthDeps {
   agentVersion: string;
   apiVersion: string;
-  features(): MessageInitShape<typeof AgentFeaturesSchema>;
+  /** Asked on Version only: it may load what it reports on (the storage drivers, say). */
+  features(): Promise<MessageInitShape<typeof AgentFeaturesSchema>>;
 }
 
 export function healthHandlers(deps: HealthDeps): ServiceImpl<typeof Health> {
@@ -29,7 +30,7 @@ export function healthHandlers(deps: HealthDeps): ServiceImpl<typeof Health> {
       });
       // Upstream decoders skip this field; kata-agent-ctl reads it (katats.VersionWithFeatures).
       // An unknown field's data is stored as on the wire, length prefix included.
-      const features = toBinary(AgentFeaturesSchema, create(AgentFeaturesSchema, deps.features()));
+      const features = toBinary(AgentFeaturesSchema, create(AgentFeaturesSchema, await deps.features()));
       reply.$unknown = [
         {
           no: FEATURES_FIELD,

@@ -1,28 +1,14 @@
 // Networking RPCs: UpdateInterface, UpdateRoutes, ListInterfaces, ListRoutes, AddARPNeighbors,
 // GetIPTables, SetIPTables. Each checks that the request carries its payload, calls the network
 // manager with the call's signal and logger, and wraps the answer.
-import type { AgentService } from "../../gen/agent_pb.js";
 import { InvalidInputError } from "../core/domain-error.js";
-import type { ServiceImpl } from "../core/router.js";
-import type { NetworkManager } from "../network/index.js";
-
-export interface NetworkDeps {
-  network: NetworkManager;
-}
-
-type NetworkMethods =
-  | "updateInterface"
-  | "updateRoutes"
-  | "listInterfaces"
-  | "listRoutes"
-  | "addARPNeighbors"
-  | "getIPTables"
-  | "setIPTables";
+import type { AgentDeps } from "./index.js";
+import type { AgentImpl, GroupMethods } from "./methods.js";
 
 const empty = (what: string) => new InvalidInputError(`empty ${what} request`);
 
-export function networkHandlers(deps: NetworkDeps): Pick<ServiceImpl<typeof AgentService>, NetworkMethods> {
-  const { network } = deps;
+export async function handlers(deps: AgentDeps): Promise<Pick<AgentImpl, GroupMethods<"network">>> {
+  const network = await deps.network();
   return {
     updateInterface: async (req, ctx) => {
       if (!req.interface) throw empty("update interface");

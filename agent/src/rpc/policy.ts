@@ -1,17 +1,12 @@
 // SetPolicy. The call itself has already been checked against the policy in force by the policy
 // interceptor (as upstream checks SetPolicyRequest before replacing the policy).
-import type { AgentService } from "../../gen/agent_pb.js";
-import type { ServiceImpl } from "../core/router.js";
-import type { PolicyManager } from "../policy/manager.js";
+import type { AgentDeps } from "./index.js";
+import type { AgentImpl, GroupMethods } from "./methods.js";
 
-export interface PolicyDeps {
-  policy: PolicyManager;
-}
-
-export function policyHandlers({ policy }: PolicyDeps): Pick<ServiceImpl<typeof AgentService>, "setPolicy"> {
+export async function handlers(deps: AgentDeps): Promise<Pick<AgentImpl, GroupMethods<"policy">>> {
   return {
     setPolicy: async (req) => {
-      await policy.replace(req.policy);
+      await (await deps.policy.manager()).replace(req.policy);
       return {};
     },
   };

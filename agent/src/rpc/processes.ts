@@ -1,23 +1,9 @@
 // Processes and their standard streams: exec, signal, wait, and the stdio RPCs.
-import type { AgentService } from "../../gen/agent_pb.js";
-import type { ProcessService } from "../containers/process-service.js";
-import type { ServiceImpl } from "../core/router.js";
+import type { AgentDeps } from "./index.js";
+import type { AgentImpl, GroupMethods } from "./methods.js";
 
-export interface ProcessDeps {
-  processes: ProcessService;
-}
-
-type Methods =
-  | "execProcess"
-  | "signalProcess"
-  | "waitProcess"
-  | "writeStdin"
-  | "readStdout"
-  | "readStderr"
-  | "closeStdin"
-  | "ttyWinResize";
-
-export function processHandlers({ processes }: ProcessDeps): Pick<ServiceImpl<typeof AgentService>, Methods> {
+export async function handlers(deps: AgentDeps): Promise<Pick<AgentImpl, GroupMethods<"processes">>> {
+  const processes = await deps.processes();
   return {
     execProcess: async (req, ctx) => {
       await processes.exec(req, ctx.signal);

@@ -1,36 +1,24 @@
 // Files and volumes: CopyFile, GetVolumeStats, ResizeVolume, UpdateEphemeralMounts and
 // RemoveStaleVirtiofsShareMounts. Handlers check the request and call the storage manager or the
 // file service.
-import type { AgentService } from "../../gen/agent_pb.js";
 import { VolumeUsage_Unit } from "../../gen/csi_pb.js";
 import { InvalidInputError } from "../core/domain-error.js";
-import type { ServiceImpl } from "../core/router.js";
-import type { FileService } from "../files/index.js";
-import type { StorageManager, Usage } from "../storage/index.js";
+import type { Usage } from "../storage/index.js";
+import type { AgentDeps } from "./index.js";
+import type { AgentImpl, GroupMethods } from "./methods.js";
 
-export interface StorageDeps {
-  storage: StorageManager;
-  files: FileService;
-}
-
-type StorageMethods =
-  | "copyFile"
-  | "getVolumeStats"
-  | "resizeVolume"
-  | "updateEphemeralMounts"
-  | "removeStaleVirtiofsShareMounts";
-
-export function storageHandlers(deps: StorageDeps): Pick<ServiceImpl<typeof AgentService>, StorageMethods> {
+export async function handlers(deps: AgentDeps): Promise<Pick<AgentImpl, GroupMethods<"storage">>> {
+  const [storage, files] = await Promise.all([deps.storage(), deps.files()]);
   return {
     copyFile: async (req) => {
       if (req.path === "") throw new InvalidInputError("CopyFile needs a path");
-      await deps.files.copyFile(req);
+      await files.copyFile(req);
       return {};
     },
 
     getVolumeStats: async (req) => {
       const path = requirePath(req.volumeGuestPath, "GetVolumeStats");
-      const stats = await deps.storage.volumeStats(path);
+      const stats = await storage.volumeStats(path);
       return {
         usage: [usage(stats.bytes, VolumeUsage_Unit.BYTES), usage(stats.inodes, VolumeUsage_Unit.INODES)],
         volumeCondition: { abnormal: false, message: "OK" },
@@ -39,17 +27,17 @@ export function storageHandlers(deps: StorageDeps): Pick<ServiceImpl<typeof Agen
 
     resizeVolume: async (req, ctx) => {
       const path = requirePath(req.volumeGuestPath, "ResizeVolume");
-      await deps.storage.resizeVolume(path, req.size, ctx.signal);
+      await storage.resizeVolume(path, req.size, ctx.signal);
       return {};
     },
 
     updateEphemeralMounts: async (req) => {
-      await deps.storage.updateEphemeral(req.storages);
+      await storage.updateEphemeral(req.storages);
       return {};
     },
 
     removeStaleVirtiofsShareMounts: async () => {
-      await deps.storage.removeStaleVirtiofsShareMounts();
+      await storage.removeStaleVirtiofsShareMounts();
       return {};
     },
   };
