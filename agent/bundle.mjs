@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 // Bundles the agent and its ctl into agent/dist/ (what the guest image ships), with the N-API
-// addon copied beside them. Target node18: Debian bookworm's nodejs.
-//  - kata-agent.mjs is code-split: parts needed only later (gRPC, execa) are chunks in
-//    chunks/, loaded on first use, so start-up parses and keeps only what serving needs.
+// addon and the snapshot checker copied beside them. Target node18: Debian bookworm's nodejs.
+//  - kata-agent.mjs is code-split: parts needed only later (each RPC group, the service
+//    descriptors, gRPC) are chunks in chunks/, loaded on first use, so start-up reads and
+//    keeps only what answering Health.Check needs. Each chunk records when it starts
+//    evaluating, for the start-up phases of the "agent ready" log line.
+//  - kata-agent-snapshot.cjs is the same agent as one CommonJS script, the entry of the
+//    start-up snapshot kata-build makes with the guest's own node (a snapshot can hold only a
+//    script, and loads nothing with import()).
+//  - vendor/: execa and grpc-js, which both of the above load with require() on first use,
+//    so neither is in a snapshot (nor shipped twice).
 //  - kata-agent-ctl.mjs is one file, built apart so the agent's chunks carry nothing of the
 //    ctl's (proto3 JSON and the well-known types it needs).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -13,22 +21,124 @@ import { writeInventory } from "./bundle-inventory.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, "dist");
-rmSync(join(outdir, "chunks"), { recursive: true, force: true });
+for (const dir of ["chunks", "vendor"]) rmSync(join(outdir, dir), { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
+
+/** Packages loaded from vendor/ (bundled there on their own) instead of being bundled in. */
+const VENDORED = { execa: "execa.cjs", "@grpc/grpc-js": "grpc-js.cjs" };
+
+/**
+ * Resolves a vendored package to a module that requires its vendor/ file when evaluated and
+ * exports its names (read from the built file), so `import { execa } from "execa"` works in
+ * both the code-split and the snapshot bundle.
+ */
+const vendorPlugin = {
+  name: "kata-vendor",
+  setup(b) {
+    const names = Object.keys(VENDORED).map((n) => n.replace("/", "\\/"));
+    b.onResolve({ filter: new RegExp(`^(${names.join("|")})$`) }, (args) => ({
+      path: args.path,
+      namespace: "kata-vendor",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "kata-vendor" }, (args) => {
+      const file = VENDORED[args.path];
+      const exported = Object.keys(createRequire(import.meta.url)(join(outdir, "vendor", file))).filter(
+        (name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== "default" && name !== "__esModule",
+      );
+      return {
+        contents: [
+          `const m = __kataVendor(${JSON.stringify(file)});`,
+          `export const { ${exported.join(", ")} } = m;`,
+          "export default m;",
+        ].join("\n"),
+        loader: "js",
+      };
+    });
+  },
+};
 
 const common = {
   outdir,
-  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
-  format: "esm",
   target: "node18",
   minifySyntax: true,
   sourcemap: "linked",
   legalComments: "none",
   logLevel: "warning",
-  // CommonJS dependencies (grpc-js) call require() and may read __dirname; give the ESM
-  // bundle both.
+};
+
+// CommonJS dependencies call require() and may read __dirname; give the ESM bundle both, and
+// find vendor/ from the entry (dist/) or a chunk (dist/chunks/).
+const esmBanner = [
+  "import { createRequire as __kataRequire } from 'node:module';",
+  "import { fileURLToPath as __kataPath } from 'node:url';",
+  "const require = __kataRequire(import.meta.url);",
+  "const __filename = __kataPath(import.meta.url);",
+  "const __dirname = __kataPath(new URL('.', import.meta.url));",
+  "const __kataVendor = (name) => require(__kataPath(new URL((import.meta.url.includes('/chunks/') ? '../vendor/' : './vendor/') + name, import.meta.url)));",
+  "(globalThis[Symbol.for('kata-agent.chunk-marks')] ??= []).push({ chunk: import.meta.url, at: performance.now() });",
+].join(" ");
+
+// The metafiles of what the guest runs (the agent's bundle and vendor/), for the SBOM's inventory.
+const shipped = [];
+for (const [name, file] of Object.entries(VENDORED)) {
+  const vendor = await build({
+    ...common,
+    entryPoints: { [file.replace(/\.cjs$/, "")]: name },
+    outdir: join(outdir, "vendor"),
+    format: "cjs",
+    outExtension: { ".js": ".cjs" },
+    sourcemap: false,
+    metafile: true,
+  });
+  shipped.push(vendor.metafile);
+}
+
+const agent = await build({
+  ...common,
+  entryPoints: { "kata-agent": join(here, "src/kata-agent.ts") },
+  format: "esm",
+  outExtension: { ".js": ".mjs" },
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  plugins: [vendorPlugin],
+  banner: { js: esmBanner },
+  metafile: true,
+});
+shipped.push(agent.metafile);
+// The npm packages in what the guest runs, for the image's SBOM (the snapshot's script holds
+// the same ones as the code-split bundle).
+const pkg = JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8"));
+writeInventory(shipped, {
+  root: join(here, ".."),
+  outFile: join(outdir, "kata-agent.packages.json"),
+  agent: { name: "kata-agent", version: pkg.version, license: pkg.license },
+});
+
+// In a snapshot the script's path is the one it was built at, which is where the guest runs it.
+await build({
+  ...common,
+  entryPoints: { "kata-agent-snapshot": join(here, "src/kata-agent-snapshot.ts") },
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  plugins: [vendorPlugin],
+  define: { "import.meta.url": "__kataUrl" },
+  banner: {
+    js: [
+      "var __kataUrl = require('node:url').pathToFileURL(__filename).href;",
+      "var __kataVendorRequire = require('node:module').createRequire(__filename);",
+      "var __kataVendor = (name) => __kataVendorRequire(require('node:path').join(__dirname, 'vendor', name));",
+    ].join(" "),
+  },
+});
+
+await build({
+  ...common,
+  entryPoints: { "kata-agent-ctl": join(here, "src/ctl/kata-agent-ctl.ts") },
+  format: "esm",
+  outExtension: { ".js": ".mjs" },
+  splitting: false,
   banner: {
     js: [
       "import { createRequire as __kataRequire } from 'node:module';",
@@ -38,26 +148,6 @@ const common = {
       "const __dirname = __kataPath(new URL('.', import.meta.url));",
     ].join(" "),
   },
-};
-
-const agent = await build({
-  ...common,
-  entryPoints: { "kata-agent": join(here, "src/kata-agent.ts") },
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
-  metafile: true,
-});
-// The npm packages in what the guest runs, for the image's SBOM.
-const pkg = JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8"));
-writeInventory([agent.metafile], {
-  root: join(here, ".."),
-  outFile: join(outdir, "kata-agent.packages.json"),
-  agent: { name: "kata-agent", version: pkg.version, license: pkg.license },
-});
-await build({
-  ...common,
-  entryPoints: { "kata-agent-ctl": join(here, "src/ctl/kata-agent-ctl.ts") },
-  splitting: false,
 });
 
 const addon = join(here, "native/build/kata_native.node");
