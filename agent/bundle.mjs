@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the agent and its ctl into agent/dist/ (what the guest image ships), with the N-API
-// addon and the snapshot checker copied beside them. Target node18: Debian bookworm's nodejs.
+// addon and the snapshot checker (native/) copied beside them. Target node18: Debian bookworm's nodejs.
 //  - kata-agent.mjs is code-split: parts needed only later (each RPC group, the service
 //    descriptors, gRPC) are chunks in chunks/, loaded on first use, so start-up reads and
 //    keeps only what answering Health.Check needs. Each chunk records when it starts
@@ -150,5 +150,7 @@ await build({
   },
 });
 
-const addon = join(here, "native/build/kata_native.node");
-if (existsSync(addon)) copyFileSync(addon, join(outdir, "kata_native.node"));
+for (const file of ["kata_native.node", "kata-agent-snapshot-check"]) {
+  const built = join(here, "native/build", file);
+  if (existsSync(built)) copyFileSync(built, join(outdir, file));
+}

@@ -13,6 +13,8 @@ import {
   type TtrpcClient,
 } from "../../agent/src/client/index.js";
 
+import { wrapperNodeFlags } from "../../builder/src/stages/make-agent-snapshot.js";
+
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const agentBundle = path.join(repoRoot, "agent/dist/kata-agent.mjs");
 export const ctlBundle = path.join(repoRoot, "agent/dist/kata-agent-ctl.mjs");
@@ -23,12 +25,9 @@ export const ctlBundle = path.join(repoRoot, "agent/dist/kata-agent-ctl.mjs");
  */
 export function shippedNodeFlags(): string[] {
   const wrapper = readFileSync(path.join(repoRoot, "rootfs/common/usr/bin/kata-agent"), "utf8");
-  const exec = wrapper.split("\n").find((l) => /^\s*exec\s+\S*node\b/.test(l));
-  if (!exec) throw new Error("rootfs/common/usr/bin/kata-agent has no 'exec node ...' line");
-  return exec
-    .trim()
-    .split(/\s+/)
-    .filter((w) => w.startsWith("--"));
+  const flags = wrapperNodeFlags(wrapper);
+  if (!flags) throw new Error('rootfs/common/usr/bin/kata-agent has no NODE_FLAGS="..." line');
+  return flags;
 }
 
 export interface AgentOptions {

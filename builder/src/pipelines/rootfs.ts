@@ -11,6 +11,7 @@ import { type ExtrasInput, installExtras } from "../stages/install-extras.js";
 import { installFiles } from "../stages/install-files.js";
 import { checkNodeBinary, installNode } from "../stages/install-node.js";
 import { installPackages } from "../stages/install-packages.js";
+import { makeAgentSnapshot } from "../stages/make-agent-snapshot.js";
 import { makeSbom } from "../stages/make-sbom.js";
 import { makeTar } from "../stages/make-tar.js";
 import { recordGuestNode } from "../stages/record-guest-node.js";
@@ -113,6 +114,8 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
       if (extras && (extras.policy || extras.hooks || extras.files.length || extras.overlays.length)) {
         await step("Install extras (policy, hooks, files)", () => installExtras(ctx, extras));
       }
+      // Last, so the stamp describes the tree as it ships.
+      await step("Make the agent's start-up snapshot", () => makeAgentSnapshot(ctx));
       ctx.artifacts.unshift(config.name);
       if (config.tar) await step("Make tarball", () => makeTar(ctx, { name: `${config.name}.tar` }));
       const manifest = await step("Write manifest", () =>

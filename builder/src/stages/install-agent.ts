@@ -1,4 +1,5 @@
-// Stage: lay the agent bundle and its native addon into /usr/lib/kata-agent/.
+// Stage: lay the agent bundle, its native addon, the vendored packages and what the start-up
+// snapshot is made with into /usr/lib/kata-agent/.
 import { existsSync } from "node:fs";
 import { chmod, copyFile, cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { BuildError } from "../util/errors.js";
 import { hostPath } from "../util/in-root.js";
 import { sha256File } from "../util/manifest.js";
 
-export const AGENT_DIR_IN_ROOT = "/usr/lib/kata-agent";
+import { AGENT_DIR_IN_ROOT } from "../util/paths.js";
 
 export interface AgentFiles {
   bundle: string;
@@ -92,6 +93,19 @@ export async function installAgent(ctx: With<"root">, input: { agentDir: string 
   const addon = join(dest, "..", "kata_native.node");
   await copyFile(files.addon, addon);
   await chmod(addon, 0o755);
+  // What the start-up snapshot needs (stage make-agent-snapshot): the entry it is made from,
+  // the checker the wrapper asks, and the vendored packages both bundles load at run time.
+  const built = join(files.bundle, "..");
+  const vendor = join(built, "vendor");
+  if (existsSync(vendor)) await cp(vendor, join(dest, "..", "vendor"), { recursive: true });
+  for (const [file, mode] of [
+    ["kata-agent-snapshot.cjs", 0o644],
+    ["kata-agent-snapshot-check", 0o755],
+  ] as const) {
+    if (!existsSync(join(built, file))) continue;
+    await copyFile(join(built, file), join(dest, "..", file));
+    await chmod(join(dest, "..", file), mode);
+  }
   const packages = inventory.packages.map((p) => npmPackage(p.name, p.version, p.license));
   ctx.manifest.agent = {
     version: version.stdout.trim(),

@@ -5,6 +5,9 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** Where the agent lives inside a guest's root. */
+export const AGENT_DIR_IN_ROOT = "/usr/lib/kata-agent";
+
 let cached: string | undefined;
 
 export function repoRoot(): string {
