@@ -1,6 +1,6 @@
 // kata-agent: the Kata Containers guest agent. Parses its configuration, starts serving the
 // agent API, and handles signals; everything else lives in the layers below.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, settingsHelp } from "./config/load.js";
 import type { AgentConfig } from "./config/table.js";
@@ -63,6 +63,9 @@ export async function main(argv: string[]): Promise<number> {
   const init = isInit();
   if (init) {
     try {
+      // Loading the addon is its own phase: the first require() of a start.
+      native();
+      mark("addon");
       const { mounted, failed } = setupAsInit();
       process.stderr.write(`kata-agent: running as init; mounted ${mounted.join(" ")}\n`);
       for (const f of failed) process.stderr.write(`kata-agent: could not mount ${f}\n`);
@@ -220,6 +223,7 @@ function reportFirstCall(log: Logger, method: string): void {
     ...(acceptedAt !== undefined ? { firstConnectionMs: Math.round(acceptedAt) } : {}),
     // Code a first call of a group loads on demand (none for Health.Check).
     loadedOnDemand: chunksSince(readyAt),
+    ...residentMemory(),
   });
 }
 
@@ -243,6 +247,17 @@ const CLI_OPTIONS = {
   version: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/** The agent's resident memory (kB) from /proc/self/status: the start's footprint. */
+function residentMemory(): { rssAnonKb?: number; vmRssKb?: number } {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+    return { rssAnonKb: kb("RssAnon"), vmRssKb: kb("VmRSS") };
+  } catch {
+    return {};
+  }
+}
 
 function parseCli(argv: string[]) {
   return parseArgs({ args: argv, options: CLI_OPTIONS, strict: true }).values;

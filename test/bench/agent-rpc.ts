@@ -1,6 +1,6 @@
 // Agent RPC figures: Health.Check round trips against containerd's Go ttrpc server (same Go
 // client, same run), cold start, and idle memory of the agent.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -10,6 +10,7 @@ import { type Memory, median, memoryOf, repoRoot, shippedNodeFlags, sleep } from
 import type { Section } from "./report.js";
 
 const agentBundle = path.join(repoRoot, "agent/dist/kata-agent.mjs");
+const snapshotEntry = path.join(repoRoot, "agent/dist/kata-agent-snapshot.cjs");
 
 interface Server {
   address: string;
@@ -17,18 +18,64 @@ interface Server {
   stop(): Promise<void>;
 }
 
-function startAgent(dir: string, name: string): { address: string; child: ResultPromise } {
+/** How the agent is started: from its bundle, or from a start-up snapshot (a blob file). */
+type Flavour = { kind: "bundle" } | { kind: "snapshot"; blob: string };
+
+function agentCommand(flavour: Flavour): string[] {
+  return flavour.kind === "bundle"
+    ? [...shippedNodeFlags(), agentBundle]
+    : [...shippedNodeFlags(), "--snapshot-blob", flavour.blob, "--"];
+}
+
+function startAgent(dir: string, name: string, flavour: Flavour = { kind: "bundle" }): AgentProcess {
   const address = `unix://${path.join(dir, `${name}.sock`)}`;
-  const child = execa(process.execPath, [...shippedNodeFlags(), agentBundle, "--cmdline", "/dev/null"], {
+  const child = execa(process.execPath, [...agentCommand(flavour), "--cmdline", "/dev/null"], {
     env: {
       KATA_AGENT_SERVER_ADDR: address,
-      KATA_AGENT_LOG_LEVEL: "warn",
+      KATA_AGENT_LOG_LEVEL: "info",
       KATA_AGENT_RUN_DIR: path.join(dir, name),
     },
     reject: false,
-    stdio: "ignore",
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+    buffer: false,
   });
-  return { address, child };
+  let ready: ReadyLine | undefined;
+  let text = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    if (ready) return;
+    text += chunk.toString("utf8");
+    const line = text.split("\n").find((l) => l.includes('"msg":"agent ready"'));
+    if (line) ready = JSON.parse(line) as ReadyLine;
+  });
+  return { address, child, ready: () => ready };
+}
+
+interface AgentProcess {
+  address: string;
+  child: ResultPromise;
+  /** The "agent ready" log line, once it was printed. */
+  ready(): ReadyLine | undefined;
+}
+
+interface ReadyLine {
+  startupMs: number;
+  phasesMs: Record<string, number>;
+  loadMs?: Record<string, number>;
+}
+
+/** A start-up snapshot of the agent made by this machine's node, as kata-build makes one in a guest. */
+export async function makeHostSnapshot(dir: string): Promise<string> {
+  const blob = path.join(dir, "kata-agent.blob");
+  await execa(
+    process.execPath,
+    [...shippedNodeFlags(), "--snapshot-blob", blob, "--build-snapshot", snapshotEntry],
+    {
+      stdio: "ignore",
+    },
+  );
+  return blob;
 }
 
 /** Polls Health.Check until it answers; returns ms since `since`. */
@@ -48,9 +95,13 @@ async function firstCheck(address: string, since: number, limitMs = 20_000): Pro
   }
 }
 
-async function serve(kind: "ours" | "go", dir: string): Promise<Server> {
+async function serve(
+  kind: "ours" | "go",
+  dir: string,
+  flavour: Flavour = { kind: "bundle" },
+): Promise<Server> {
   if (kind === "ours") {
-    const { address, child } = startAgent(dir, "agent");
+    const { address, child } = startAgent(dir, `agent-${flavour.kind}`, flavour);
     await firstCheck(address, performance.now());
     return { address, pid: child.pid!, stop: () => stopProcess(child) };
   }
@@ -66,17 +117,30 @@ async function stopProcess(child: ResultPromise): Promise<void> {
   await child;
 }
 
-async function coldStart(dir: string, runs: number): Promise<{ agent: number; node: number; go: number }> {
-  const agent: number[] = [];
+interface ColdStart {
+  /** Spawn to first answered Check, median, per flavour. */
+  agent: Record<Flavour["kind"], number>;
+  /** The median run's phases (node's clock), per flavour. */
+  phases: Record<Flavour["kind"], ReadyLine | undefined>;
+  node: number;
+  go: number;
+}
+
+async function coldStart(dir: string, runs: number, blob: string): Promise<ColdStart> {
+  const flavours: Flavour[] = [{ kind: "bundle" }, { kind: "snapshot", blob }];
+  const times: Record<Flavour["kind"], { ms: number; ready?: ReadyLine }[]> = { bundle: [], snapshot: [] };
   const node: number[] = [];
   const go: number[] = [];
   const { server } = await buildGoPeers();
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const { address, child } = startAgent(dir, `cold${i}`);
-    agent.push(await firstCheck(address, t0));
-    child.kill("SIGTERM");
-    await child;
+    for (const flavour of flavours) {
+      const t0 = performance.now();
+      const agent = startAgent(dir, `cold-${flavour.kind}${i}`, flavour);
+      const ms = await firstCheck(agent.address, t0);
+      agent.child.kill("SIGTERM");
+      await agent.child;
+      times[flavour.kind].push({ ms, ...(agent.ready() ? { ready: agent.ready()! } : {}) });
+    }
 
     const t1 = performance.now();
     await execa(process.execPath, [...shippedNodeFlags(), "-e", "0"]);
@@ -89,7 +153,36 @@ async function coldStart(dir: string, runs: number): Promise<{ agent: number; no
     goChild.kill("SIGTERM");
     await goChild;
   }
-  return { agent: median(agent), node: median(node), go: median(go) };
+  const medianRun = (kind: Flavour["kind"]) => {
+    const sorted = [...times[kind]].sort((a, b) => a.ms - b.ms);
+    return sorted[sorted.length >> 1];
+  };
+  return {
+    agent: {
+      bundle: median(times.bundle.map((t) => t.ms)),
+      snapshot: median(times.snapshot.map((t) => t.ms)),
+    },
+    phases: { bundle: medianRun("bundle")?.ready, snapshot: medianRun("snapshot")?.ready },
+    node: median(node),
+    go: median(go),
+  };
+}
+
+/** "node 31, load 44 (read and compile 24, ...), config 2, ..." from a ready line. */
+export function phasesText(ready: ReadyLine | undefined): string {
+  if (!ready) return "no ready line";
+  const ms = (n: number) => String(Math.round(n * 10) / 10);
+  return Object.entries(ready.phasesMs)
+    .map(([name, n]) => {
+      const detail =
+        name === "load" && ready.loadMs
+          ? ` (${Object.entries(ready.loadMs)
+              .map(([chunk, c]) => `${chunk} ${ms(c)}`)
+              .join(", ")})`
+          : "";
+      return `${name} ${ms(n)}${detail}`;
+    })
+    .join(", ");
 }
 
 async function idleMemory(pid: number): Promise<Memory> {
@@ -104,6 +197,10 @@ export async function benchAgentRpc(options: {
 }): Promise<Section> {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-rpc-"));
   try {
+    const blob = await makeHostSnapshot(dir);
+    const fromSnapshot = await serve("ours", dir, { kind: "snapshot", blob });
+    const snapshotIdle = await idleMemory(fromSnapshot.pid);
+    await fromSnapshot.stop();
     const ours = await serve("ours", dir);
     const go = await serve("go", dir);
     const oursIdle = await idleMemory(ours.pid);
@@ -133,7 +230,8 @@ export async function benchAgentRpc(options: {
     const afterLoad = memoryOf(ours.pid);
     await ours.stop();
     await go.stop();
-    const cold = await coldStart(dir, options.coldRuns);
+    const cold = await coldStart(dir, options.coldRuns, blob);
+    const blobMb = statSync(blob).size / 1e6;
 
     const med = (kind: "ours" | "go", key: "callsPerSec" | "p50us" | "p99us" | "meanus") =>
       median(samples[kind].map((s) => s[key]));
@@ -160,20 +258,36 @@ export async function benchAgentRpc(options: {
           reference: goRef("callsPerSec"),
         },
         {
-          name: "cold start: spawn to first answered Check",
+          name: "cold start: spawn to first answered Check (bundle)",
           unit: "ms",
-          ours: cold.agent,
+          ours: cold.agent.bundle,
           reference: { name: "node -e 0, spawn to exit", value: cold.node },
           goal: { of: "ours", max: 150 },
-          note: `Go ttrpc server: ${cold.go.toFixed(1)} ms; median of ${options.coldRuns} runs`,
+          note: `median of ${options.coldRuns} runs; phases of the median run (ms, node's clock): ${phasesText(cold.phases.bundle)}`,
         },
         {
-          name: "idle RssAnon",
+          name: "cold start: spawn to first answered Check (snapshot)",
+          unit: "ms",
+          ours: cold.agent.snapshot,
+          reference: { name: "node -e 0, spawn to exit", value: cold.node },
+          goal: { of: "ours", max: 150 },
+          note: `a start-up snapshot made by this node (${blobMb.toFixed(1)} MB blob), as kata-build makes one in a guest; phases: ${phasesText(cold.phases.snapshot)}; Go ttrpc server: ${cold.go.toFixed(1)} ms`,
+        },
+        {
+          name: "idle RssAnon (bundle)",
           unit: "MB",
           ours: oursIdle.rssAnonKb / 1024,
           reference: { name: "idle bare node", value: nodeIdle.rssAnonKb / 1024 },
           goal: { of: "ours", max: 15 },
           note: `Go ttrpc server: ${(goIdle.rssAnonKb / 1024).toFixed(1)} MB anonymous; upstream Rust agent about 1.2 MB (published)`,
+        },
+        {
+          name: "idle RssAnon (snapshot)",
+          unit: "MB",
+          ours: snapshotIdle.rssAnonKb / 1024,
+          reference: { name: "idle bare node", value: nodeIdle.rssAnonKb / 1024 },
+          goal: { of: "ours", max: 15 },
+          note: `node keeps a copy of the blob's V8 part for the process's life; VmRSS ${(snapshotIdle.vmRssKb / 1024).toFixed(1)} MB, RssFile ${(snapshotIdle.rssFileKb / 1024).toFixed(1)} MB`,
         },
         {
           name: "idle VmRSS",

@@ -29,6 +29,7 @@ import { buildRootfs } from "../pipelines/rootfs.js";
 import { sha256File } from "../util/manifest.js";
 import type { Progress } from "../util/progress.js";
 import { processAlive, withLock } from "../workspace/lock.js";
+import { NODE_BASELINE_MARKER } from "./console.js";
 import type { BootImage, BootRoot } from "./profiles.js";
 import { PORTS } from "./vm.js";
 
@@ -65,6 +66,8 @@ export interface Guest {
 
 /** The agent-as-init guest's wrapper /init (init= or rdinit=): the bridge, then the agent. */
 export const BOOT_CHECK_INIT = "/usr/lib/kata-agent/boot-check-init";
+/** The bench's init: times the guest's `node -e 0` instead of starting the agent. */
+export const NODE_BASELINE_INIT = "/usr/lib/kata-agent/boot-check-node-baseline";
 
 const BRIDGE_COMMAND = `/usr/bin/nice -n 19 /usr/bin/node /usr/lib/kata-agent/kata-agent-ctl.mjs bridge --listen serial://${PORTS.vsockBridge} --connect vsock://1:1024`;
 
@@ -93,6 +96,20 @@ StandardError=tty
 `;
 const BRIDGE_UNIT_NAME = "kata-boot-check-bridge.service";
 
+/**
+ * Times `node -e 0` on node's own clock (from node's start to its exit, as the agent's "agent
+ * ready" line times the agent's start), first with nothing cached, as the agent starts at boot,
+ * then twice more; then powers off (the guest has no poweroff program: node asks the kernel).
+ */
+const NODE_BASELINE_SCRIPT = `#!/bin/sh
+# kata-build bench only: how long this guest's node takes to run nothing.
+for run in 1 2 3; do
+  /usr/bin/node -e "process.on('exit', () => console.log('${NODE_BASELINE_MARKER} run $run: ' + performance.now().toFixed(1) + ' ms'))"
+done
+echo "${NODE_BASELINE_MARKER} done"
+exec /usr/bin/node -e "require('/usr/lib/kata-agent/kata_native.node').reboot('poweroff')"
+`;
+
 async function digestDir(
   hash: ReturnType<typeof createHash>,
   dir: string,
@@ -114,7 +131,7 @@ export async function ensureGuest(options: GuestOptions): Promise<Guest> {
   // The recipe's version: raised when the builder changes what goes into a guest (4: the tree
   // is kept and forms are packed on demand; systemd guests).
   hash.update(`boot-guest/4\0${options.distro}\0${init}\0${options.mirror ?? ""}\0`);
-  hash.update(`${INIT_SCRIPT}\0${BRIDGE_UNIT}\0`);
+  hash.update(`${INIT_SCRIPT}\0${BRIDGE_UNIT}\0${NODE_BASELINE_SCRIPT}\0`);
   if (options.node) hash.update(`node\0${await sha256File(options.node)}\0`);
   await digestDir(hash, path.join(options.agentDir, "dist"), (n) => n.endsWith(".map"));
   await digestDir(hash, options.dataDir, (n) => n === "kernel");
@@ -253,6 +270,8 @@ async function addBridge(root: string, init: InitMode, agentDir: string): Promis
     path.join(agentDir, "dist/kata-agent-ctl.mjs"),
     inRoot("/usr/lib/kata-agent/kata-agent-ctl.mjs"),
   );
+  await writeFile(inRoot(NODE_BASELINE_INIT), NODE_BASELINE_SCRIPT);
+  await chmod(inRoot(NODE_BASELINE_INIT), 0o755);
   if (init === "agent") {
     await writeFile(inRoot(BOOT_CHECK_INIT), INIT_SCRIPT);
     await chmod(inRoot(BOOT_CHECK_INIT), 0o755);

@@ -8,7 +8,7 @@ import type { InitMode } from "../distro/types.js";
 import { BuildError } from "../util/errors.js";
 import type { Progress } from "../util/progress.js";
 import { makeBusyboxRootfs } from "./busybox.js";
-import { ConsoleWatch } from "./console.js";
+import { type AgentStartup, ConsoleWatch } from "./console.js";
 import { checkDebugConsole } from "./debug-console.js";
 import { BOOT_CHECK_INIT } from "./guest.js";
 import { type BootRoot, type Profile, type ProfileName, profileNamed, type VmRoot } from "./profiles.js";
@@ -71,6 +71,8 @@ export interface BootReport {
   agentToContainerExitMs: number;
   /** The agent's own start-up as it logs it (process start -> serving), if its log showed it. */
   agentStartupMs?: number;
+  /** The same in detail: phases, snapshot or bundle, first call, memory then. */
+  agentStartup?: AgentStartup;
   /** DestroySandbox -> QEMU exited (the agent powered the guest off). */
   shutdownMs: number;
   /** Health.Check through the bridge to the agent's AF_VSOCK listener (vsock loopback allowed). */
@@ -290,6 +292,7 @@ export async function bootCheck(options: BootCheckOptions): Promise<BootReport> 
       kernelToAgentMs: Math.round(agentAt - kernelAt),
       agentToContainerExitMs: Math.round(scenario.containerExitAt - agentAt),
       ...(console.agentStartupMs !== undefined ? { agentStartupMs: console.agentStartupMs } : {}),
+      ...(console.agentStartup ? { agentStartup: console.agentStartup } : {}),
       shutdownMs: Math.round(performance.now() - (destroyAt || performance.now())),
       ...(vsockCheckMs !== undefined ? { vsockCheckMs } : {}),
       debugConsole,

@@ -1,9 +1,9 @@
 // What the boot check does through the agent once the guest is up, in the Kata runtime's
 // order: Health.Check, CreateSandbox with the shared filesystem, a container that prints
 // where it runs (its output streamed to the terminal), WaitProcess, an exec into a second,
-// long-running container, RemoveContainer, DestroySandbox (which powers the guest off). The
-// long-running container also sees the guest's mount table, so the check can say which device
-// the guest's root really is.
+// long-running container, RemoveContainer, GetMetrics (the agent's memory after all that),
+// DestroySandbox (which powers the guest off). The long-running container also sees the guest's
+// mount table, so the check can say which device the guest's root really is.
 import {
   AgentService,
   Health,
@@ -28,6 +28,8 @@ export interface ScenarioResult {
   containerExitAt: number;
   /** The guest's root mount, from its mount table: device, filesystem type, options. */
   guestRoot?: { device: string; fstype: string; options: string[] };
+  /** The agent's anonymous memory (kB) after the containers were removed, from GetMetrics. */
+  agentRssAnonKb?: number;
   steps: { name: string; ms: number }[];
 }
 
@@ -166,6 +168,8 @@ export async function runScenario(
     );
     await step(`RemoveContainer ${id}`, () => agent.removeContainer({ containerId: id }, timeouts));
   }
+  const { metrics } = await step("GetMetrics", () => agent.getMetrics({}, timeouts));
+  const rssAnon = /^kata_agent_proc_status\{item="RssAnon"\} (\d+)/m.exec(metrics)?.[1];
   options.onDestroy?.();
   await step("DestroySandbox", () => agent.destroySandbox({}, timeouts));
   return {
@@ -176,6 +180,7 @@ export async function runScenario(
     containerMs,
     containerExitAt,
     ...(guestRoot ? { guestRoot } : {}),
+    ...(rssAnon ? { agentRssAnonKb: Number(rssAnon) } : {}),
     steps,
   };
 }

@@ -3,6 +3,7 @@
 // our command line or the one the Kata runtime builds, and runs containers through the agent like
 // the runtime, printing their output and how long each phase took.
 import { type BootReport, boot, bootOptions, PROFILE_NAMES, PROFILES } from "../api/boot.js";
+import type { AgentStartup } from "../boot/console.js";
 import { BuildError } from "../util/errors.js";
 import { defineCommand } from "./command.js";
 
@@ -58,6 +59,7 @@ function summary(reports: BootReport[], baselineSeconds: number | undefined): st
     lines.push(
       `  ${r.form.padEnd(7)} debug console answered in ${r.debugConsole.ms} ms: ${r.debugConsole.line}`,
     );
+    if (r.agentStartup) lines.push(`          ${startupLine(r.agentStartup, r.scenario.agentRssAnonKb)}`);
   }
   if (baselineSeconds !== undefined) {
     for (const r of reports) {
@@ -68,4 +70,18 @@ function summary(reports: BootReport[], baselineSeconds: number | undefined): st
     }
   }
   return lines.join("\n");
+}
+
+/** The agent's start in one line: where it started from, its phases, first call, memory. */
+export function startupLine(a: AgentStartup, rssAnonKb?: number): string {
+  const ms = (n: number) => `${Math.round(n)} ms`;
+  const phases = Object.entries(a.phasesMs)
+    .map(([name, n]) => `${name} ${ms(n)}`)
+    .join(", ");
+  return [
+    `agent from its ${a.snapshot ? "start-up snapshot" : "bundle"}: ${phases}`,
+    ...(a.firstCallMs !== undefined ? [`first call answered at ${ms(a.firstCallMs)}`] : []),
+    ...(a.rssAnonKb !== undefined ? [`RssAnon then ${(a.rssAnonKb / 1024).toFixed(1)} MB`] : []),
+    ...(rssAnonKb !== undefined ? [`RssAnon after the containers ${(rssAnonKb / 1024).toFixed(1)} MB`] : []),
+  ].join("; ");
 }

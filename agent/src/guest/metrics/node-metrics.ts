@@ -5,15 +5,15 @@ import { getHeapStatistics } from "node:v8";
 import type { Exposition } from "./exposition.js";
 
 export class NodeMetrics {
-  private readonly delay: IntervalHistogram;
-
-  constructor() {
-    this.delay = monitorEventLoopDelay({ resolution: 20 });
-    this.delay.enable();
-  }
+  /**
+   * Made at the first scrape, not before: its histogram is about 360 KB and its timer wakes the
+   * agent every 20 ms, which an agent nobody scrapes should not pay for. So the first scrape
+   * reports no delay; each later one, the delay since the one before.
+   */
+  private delay: IntervalHistogram | undefined;
 
   stop(): void {
-    this.delay.disable();
+    this.delay?.disable();
   }
 
   add(out: Exposition): void {
@@ -52,7 +52,10 @@ export class NodeMetrics {
     memory(getHeapStatistics().heap_size_limit, { item: "heap_limit" });
 
     // The histogram is in nanoseconds; with no sample yet its min is a huge sentinel, so skip it.
-    if (this.delay.count > 0) {
+    if (!this.delay) {
+      this.delay = monitorEventLoopDelay({ resolution: 20 });
+      this.delay.enable();
+    } else if (this.delay.count > 0) {
       const ns = 1e-9;
       loopDelay(this.delay.min * ns, { item: "min" });
       loopDelay(this.delay.mean * ns, { item: "mean" });
