@@ -66,6 +66,11 @@ export const rootfsOptions = {
   tar: { kind: "boolean", help: "also write NAME.tar (sorted, fixed mtimes, numeric owners)" },
   keepPackageDb: { kind: "boolean", help: "keep the rpm/dpkg database in the root" },
   package: { kind: "strings", arg: "PKG", help: "install an extra package (repeatable)" },
+  keep: {
+    kind: "strings",
+    arg: "PATH",
+    help: "with --agent-init, keep this path (and what it needs to run) besides what the agent runs (repeatable)",
+  },
   node: {
     kind: "string",
     arg: "FILE",
@@ -131,6 +136,7 @@ export async function rootfs(options: RootfsOptions = {}, hooks: BuildHooks = {}
       tar: o.tar === true,
       keepPackageDb: o.keepPackageDb === true,
       extraPackages: o.package ?? [],
+      keep: o.keep ?? [],
       node: o.node,
       epoch: sourceDateEpoch(),
       refresh: o.refresh === true,

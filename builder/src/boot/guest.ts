@@ -246,6 +246,8 @@ async function buildTree(options: GuestOptions, init: InitMode, dir: string): Pr
         tar: false,
         keepPackageDb: false,
         extraPackages: [],
+        // The init script's own needs, besides the agent's.
+        keep: ["/usr/bin/nice"],
         ...(options.node ? { node: options.node } : {}),
         epoch: sourceDateEpoch(),
       },

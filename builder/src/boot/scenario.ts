@@ -169,7 +169,7 @@ export async function runScenario(
     await step(`RemoveContainer ${id}`, () => agent.removeContainer({ containerId: id }, timeouts));
   }
   const { metrics } = await step("GetMetrics", () => agent.getMetrics({}, timeouts));
-  const rssAnon = /^kata_agent_proc_status\{item="RssAnon"\} (\d+)/m.exec(metrics)?.[1];
+  const rssAnon = /^kata_agent_proc_status\{item="rssanon"\} (\d+)/im.exec(metrics)?.[1];
   options.onDestroy?.();
   await step("DestroySandbox", () => agent.destroySandbox({}, timeouts));
   return {

@@ -167,6 +167,12 @@ export const azurelinux: Distro = {
     return undefined;
   },
 
+  async packageFiles(root, packages) {
+    if (!packages.length) return [];
+    const result = check(await rpm.listFiles(root, packages), "listing the files of packages");
+    return result.stdout.split("\n").filter((line) => line.startsWith("/"));
+  },
+
   async installedPackages(root) {
     const result = check(await rpm.queryInstalled(root), "listing installed packages");
     return rpm

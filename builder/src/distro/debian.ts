@@ -226,6 +226,12 @@ export const debian: Distro = {
     return { base: { key, reused: false, created: record.created }, lists };
   },
 
+  async packageFiles(root, packages) {
+    if (!packages.length) return [];
+    const result = check(await dpkg.listFiles(root, packages), "listing the files of packages");
+    return result.stdout.split("\n").filter((line) => line.startsWith("/"));
+  },
+
   async installedPackages(root) {
     const result = check(await dpkg.queryInstalled(root), "listing installed packages");
     const config = { suite: "bookworm" };

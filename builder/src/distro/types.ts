@@ -52,6 +52,8 @@ export interface Distro {
   install(options: DistroOptions, packages: readonly string[]): Promise<InstallRecord | undefined>;
   /** Lists the packages installed in `root` (read from its package database). */
   installedPackages(root: string): Promise<InstalledPackage[]>;
+  /** The paths (inside the root) the named packages installed, from its package database. */
+  packageFiles(root: string, packages: readonly string[]): Promise<string[]>;
   /** Package database and package-manager state, relative to the root, removed unless kept. */
   readonly packageDbPaths: readonly string[];
 }

@@ -14,6 +14,7 @@ import { installPackages } from "../stages/install-packages.js";
 import { makeAgentSnapshot } from "../stages/make-agent-snapshot.js";
 import { makeSbom } from "../stages/make-sbom.js";
 import { makeTar } from "../stages/make-tar.js";
+import { pruneAgentInit } from "../stages/prune-agent-init.js";
 import { recordGuestNode } from "../stages/record-guest-node.js";
 import { stripRootfs } from "../stages/strip-rootfs.js";
 import { writeManifest } from "../stages/write-manifest.js";
@@ -41,6 +42,8 @@ export interface RootfsConfig {
   extraPackages: string[];
   /** A Node.js binary to install as /usr/bin/node instead of the distribution's nodejs. */
   node?: string;
+  /** Agent-as-init guests keep only what the agent runs: paths to keep besides (and what they need). */
+  keep?: string[];
   epoch: number;
   /** Refresh package metadata and install afresh instead of reusing a cached base tree. */
   refresh?: boolean;
@@ -109,6 +112,15 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
       await step("Configure time sync", () => configureTimeSync(ctx));
       await step("Record the guest's Node.js", () => recordGuestNode(ctx));
       await step("Make SBOM", () => makeSbom(ctx, { name: config.name, agent }));
+      if (config.init === "agent") {
+        await step("Keep only what the agent runs", () =>
+          pruneAgentInit(ctx, {
+            packages: config.extraPackages,
+            keep: config.keep ?? [],
+            keepPackageDb: config.keepPackageDb,
+          }),
+        );
+      }
       await step("Strip root filesystem", () => stripRootfs(ctx, { keepPackageDb: config.keepPackageDb }));
       const extras = config.extras;
       if (extras && (extras.policy || extras.hooks || extras.files.length || extras.overlays.length)) {
@@ -133,6 +145,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
               extraPackages: config.extraPackages,
               node: config.node,
               keepPackageDb: config.keepPackageDb,
+              keep: config.keep ?? [],
               refresh: config.refresh === true,
               ...(config.extras ? { extras: config.extras } : {}),
             },

@@ -62,7 +62,6 @@ export async function makeAgentSnapshot(ctx: With<"root">): Promise<void> {
   check(
     await runInRoot(
       root,
-      "make the agent's start-up snapshot with the guest's node",
       [
         SNAPSHOT_FILES.node,
         ...flags,
@@ -71,6 +70,7 @@ export async function makeAgentSnapshot(ctx: With<"root">): Promise<void> {
         "--build-snapshot",
         SNAPSHOT_FILES.entry,
       ],
+      "make the agent's start-up snapshot with the guest's node",
       { timeout: 300_000, ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) },
     ),
     "making the agent's start-up snapshot failed",

@@ -6,7 +6,10 @@ import { lstat, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { With } from "../context.js";
 import { parseList } from "../distro/package-lists.js";
-import { hostPath, resolveInRoot } from "../util/in-root.js";
+import { hostPath } from "../util/in-root.js";
+import { expandPattern } from "../util/patterns.js";
+
+export { expandPattern, matchSegment } from "../util/patterns.js";
 
 async function duBytes(path: string): Promise<number> {
   const st = await lstat(path).catch(() => undefined);
@@ -15,40 +18,6 @@ async function duBytes(path: string): Promise<number> {
   let total = st.blocks * 512;
   for (const name of await readdir(path)) total += await duBytes(join(path, name));
   return total;
-}
-
-/** Whether `name` matches a pattern segment where `*` stands for any run of characters. */
-export function matchSegment(pattern: string, name: string): boolean {
-  if (!pattern.includes("*")) return pattern === name;
-  const re = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`, "s");
-  return re.test(name);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/**
- * The in-root paths a pattern names: `*` in a segment matches names in that directory (never
- * across a `/`), directories on the way are resolved inside the root, results are sorted.
- */
-export async function expandPattern(root: string, pattern: string): Promise<string[]> {
-  const segments = pattern.split("/").filter(Boolean);
-  let current = [""];
-  for (const segment of segments) {
-    const next: string[] = [];
-    for (const dir of current) {
-      if (!segment.includes("*")) {
-        next.push(`${dir}/${segment}`);
-        continue;
-      }
-      const host = join(root, await resolveInRoot(root, dir || "/"));
-      const names = await readdir(host).catch(() => [] as string[]);
-      for (const name of names.sort()) if (matchSegment(segment, name)) next.push(`${dir}/${name}`);
-    }
-    current = next;
-  }
-  return current.filter((p) => p !== "");
 }
 
 async function readOptionalList(path: string): Promise<string[]> {

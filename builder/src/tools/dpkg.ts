@@ -31,3 +31,12 @@ export function parseQuery(stdout: string): DebRecord[] {
       return { name, version, arch, maintainer: maintainer || undefined };
     });
 }
+
+/** The files the named packages installed in the root (dpkg-query -L), one path per line. */
+export function listFiles(root: string, packages: readonly string[]): Promise<ToolResult> {
+  return runTool("dpkg-query", "list the files of packages in the root", [
+    `--admindir=${root}/var/lib/dpkg`,
+    "-L",
+    ...packages,
+  ]);
+}

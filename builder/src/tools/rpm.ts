@@ -16,6 +16,22 @@ export function queryInstalled(root: string, dbpath = "/var/lib/rpm"): Promise<T
   ]);
 }
 
+/** The files the named packages installed in the root (rpm -ql), one path per line. */
+export function listFiles(
+  root: string,
+  packages: readonly string[],
+  dbpath = "/var/lib/rpm",
+): Promise<ToolResult> {
+  return runTool("rpm", "list the files of packages in the root", [
+    "--root",
+    root,
+    "--dbpath",
+    dbpath,
+    "-ql",
+    ...packages,
+  ]);
+}
+
 export interface RpmRecord {
   name: string;
   epoch?: string;
