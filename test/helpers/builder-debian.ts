@@ -58,6 +58,7 @@ export interface DebianRootfs {
   buildSeconds?: number;
 }
 
+/** The shared Debian root of this start mode; agent-as-init roots carry the start-up snapshot. */
 export async function debianRootfs(init: "systemd" | "agent" = "systemd"): Promise<DebianRootfs> {
   ensureAgentBuilt();
   const h = createHash("sha256").update(init);
@@ -87,7 +88,7 @@ export async function debianRootfs(init: "systemd" | "agent" = "systemd"): Promi
       if (!existsSync(done)) {
         const started = Date.now();
         await buildRootfs(
-          debianConfig(out, init),
+          debianConfig(out, init, { snapshot: init === "agent" }),
           new Progress({ write: (line) => process.stderr.write(`[debian rootfs] ${line}\n`) }),
         );
         buildSeconds = (Date.now() - started) / 1000;

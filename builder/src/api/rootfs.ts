@@ -66,6 +66,10 @@ export const rootfsOptions = {
   tar: { kind: "boolean", help: "also write NAME.tar (sorted, fixed mtimes, numeric owners)" },
   keepPackageDb: { kind: "boolean", help: "keep the rpm/dpkg database in the root" },
   package: { kind: "strings", arg: "PKG", help: "install an extra package (repeatable)" },
+  snapshot: {
+    kind: "boolean",
+    help: "make the agent's start-up snapshot with the guest's node (it starts the agent several times faster under emulation; needs root; the tree is then not bit-identical between builds)",
+  },
   keep: {
     kind: "strings",
     arg: "PATH",
@@ -137,6 +141,7 @@ export async function rootfs(options: RootfsOptions = {}, hooks: BuildHooks = {}
       keepPackageDb: o.keepPackageDb === true,
       extraPackages: o.package ?? [],
       keep: o.keep ?? [],
+      snapshot: o.snapshot === true,
       node: o.node,
       epoch: sourceDateEpoch(),
       refresh: o.refresh === true,

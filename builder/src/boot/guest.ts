@@ -248,6 +248,7 @@ async function buildTree(options: GuestOptions, init: InitMode, dir: string): Pr
         extraPackages: [],
         // The init script's own needs, besides the agent's.
         keep: ["/usr/bin/nice"],
+        snapshot: true,
         ...(options.node ? { node: options.node } : {}),
         epoch: sourceDateEpoch(),
       },

@@ -11,7 +11,7 @@ import { type ExtrasInput, installExtras } from "../stages/install-extras.js";
 import { installFiles } from "../stages/install-files.js";
 import { checkNodeBinary, installNode } from "../stages/install-node.js";
 import { installPackages } from "../stages/install-packages.js";
-import { makeAgentSnapshot } from "../stages/make-agent-snapshot.js";
+import { makeAgentSnapshot, removeSnapshotEntry } from "../stages/make-agent-snapshot.js";
 import { makeSbom } from "../stages/make-sbom.js";
 import { makeTar } from "../stages/make-tar.js";
 import { pruneAgentInit } from "../stages/prune-agent-init.js";
@@ -44,6 +44,12 @@ export interface RootfsConfig {
   node?: string;
   /** Agent-as-init guests keep only what the agent runs: paths to keep besides (and what they need). */
   keep?: string[];
+  /**
+   * Make the agent's start-up snapshot with the guest's node. Off by default: node writes
+   * timestamps and random state into a snapshot, so a tree holding one is not bit-identical
+   * from build to build (everything else is).
+   */
+  snapshot?: boolean;
   epoch: number;
   /** Refresh package metadata and install afresh instead of reusing a cached base tree. */
   refresh?: boolean;
@@ -127,7 +133,8 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
         await step("Install extras (policy, hooks, files)", () => installExtras(ctx, extras));
       }
       // Last, so the stamp describes the tree as it ships.
-      await step("Make the agent's start-up snapshot", () => makeAgentSnapshot(ctx));
+      if (config.snapshot) await step("Make the agent's start-up snapshot", () => makeAgentSnapshot(ctx));
+      else await removeSnapshotEntry(ctx);
       ctx.artifacts.unshift(config.name);
       if (config.tar) await step("Make tarball", () => makeTar(ctx, { name: `${config.name}.tar` }));
       const manifest = await step("Write manifest", () =>
@@ -146,6 +153,7 @@ export async function buildRootfs(config: RootfsConfig, progress: Progress): Pro
               node: config.node,
               keepPackageDb: config.keepPackageDb,
               keep: config.keep ?? [],
+              snapshot: config.snapshot === true,
               refresh: config.refresh === true,
               ...(config.extras ? { extras: config.extras } : {}),
             },

@@ -34,6 +34,11 @@ export const SNAPSHOT_FILES = {
 
 const MACHINE_OF_ARCH: Record<string, number> = { x64: 62, arm64: 183 };
 
+/** Without a snapshot the entry it would be made from has no use in the guest. */
+export async function removeSnapshotEntry(ctx: With<"root">): Promise<void> {
+  await rm(join(ctx.root, SNAPSHOT_FILES.entry), { force: true });
+}
+
 /** The node flags the wrapper starts the agent with: its NODE_FLAGS="..." line. */
 export function wrapperNodeFlags(wrapper: string): string[] | undefined {
   const line = /^NODE_FLAGS="([^"]*)"\s*$/m.exec(wrapper);
