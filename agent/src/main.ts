@@ -170,7 +170,9 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const router = buildRouter(services);
+  const router = buildRouter(services, (group, method, ms) =>
+    log.debug("RPC group loaded on its first call", { group, method, ms: Math.round(ms) }),
+  );
   mark("managers");
 
   let server: Awaited<ReturnType<typeof startAgentServer>>;

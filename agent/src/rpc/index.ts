@@ -64,25 +64,37 @@ export const AGENT_GROUPS: Readonly<Record<GroupName, AnyGroup>> = {
   policy: group("policy", () => import("./policy.js")),
 };
 
+/** Told when a group has loaded for its first call: the group and the method that asked. */
+export type OnGroupLoaded = (group: string, method: string, ms: number) => void;
+
 /** grpc.AgentService with each group's code loaded on the group's first call. */
-export function lazyAgentService(deps: AgentDeps): LazyService {
+export function lazyAgentService(deps: AgentDeps, onLoaded?: OnGroupLoaded): LazyService {
   const handlers = new Map<string, () => Promise<UnaryHandler<DescMessage, DescMessage>>>();
-  for (const { methods, load } of Object.values(AGENT_GROUPS)) {
+  for (const [group, { methods, load }] of Object.entries(AGENT_GROUPS)) {
     let table: Promise<Partial<AgentImpl>> | undefined;
-    const loadTable = () => {
+    const loadTable = (method: string) => {
+      const started = performance.now();
       table ??= load()
         .then((module) => module.handlers(deps))
-        .catch((err: unknown) => {
-          table = undefined;
-          throw err;
-        });
+        .then(
+          (loaded) => {
+            onLoaded?.(group, method, performance.now() - started);
+            return loaded;
+          },
+          (err: unknown) => {
+            table = undefined;
+            throw err;
+          },
+        );
       return table;
     };
     for (const method of methods) {
       if (handlers.has(protoMethodName(method)))
         throw new Error(`AgentService method ${method} is in two groups`);
       handlers.set(protoMethodName(method), async () => {
-        const handler = (await loadTable())[method] as UnaryHandler<DescMessage, DescMessage> | undefined;
+        const handler = (await loadTable(protoMethodName(method)))[method] as
+          | UnaryHandler<DescMessage, DescMessage>
+          | undefined;
         if (!handler) throw new Error(`the ${method} group module has no handler for it`);
         return handler;
       });
@@ -100,7 +112,7 @@ export async function loadAllGroups(): Promise<void> {
   await Promise.all([import("../../gen/agent_pb.js"), ...Object.values(AGENT_GROUPS).map((g) => g.load())]);
 }
 
-export function buildRouter(deps: AgentDeps): Router {
+export function buildRouter(deps: AgentDeps, onGroupLoaded?: OnGroupLoaded): Router {
   // Outermost, the status codes: whatever a handler or the policy throws leaves with the code
   // its RPC answers. Then the agent policy sees every AgentService call before its handler
   // (Health is never checked).
@@ -108,5 +120,5 @@ export function buildRouter(deps: AgentDeps): Router {
     .use(statusCodes())
     .use(deps.policy.interceptor())
     .register(Health, healthHandlers(deps))
-    .registerLazy(lazyAgentService(deps));
+    .registerLazy(lazyAgentService(deps, onGroupLoaded));
 }
