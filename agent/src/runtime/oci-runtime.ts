@@ -1,12 +1,13 @@
-// The OCI runtime (crun or runc), one typed method per command, each run to completion through
-// the shared tool runner (the container's processes outlive the runtime's own: they are re-parented
-// to the agent, which reaps them). The runtime writes its own messages to a log file (--log,
-// JSON), because the container's stdio is handed straight through to the container; failures
-// carry the runtime's message.
+// The OCI runtime (crun or runc), one typed method per command, each run to completion (the
+// container's processes outlive the runtime's own: they are re-parented to the agent, which
+// reaps them); the commands of a container's life go through tools/spawn.ts, the direct path.
+// The runtime writes its own messages to a log file (--log, JSON), because the container's stdio
+// is handed straight through to the container; failures carry the runtime's message.
 import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
 import { describeEnd, runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
+import { spawnAndWait } from "../tools/spawn.js";
 import { cgroupLayout, crunRefusal } from "./cgroup-layout.js";
 import { findExecutable } from "./find.js";
 import { knownFix } from "./known-problems.js";
@@ -134,7 +135,7 @@ export class OciRuntime {
     // Small files, on the path of every container start: synchronous calls skip a thread-pool
     // round trip, which a busy pool (a large copy, say) can stretch to milliseconds.
     rmSync(options.logFile, { force: true });
-    const result = await runProgram(
+    const result = await spawnAndWait(
       this.path,
       ["--root", this.stateDir, "--log", options.logFile, "--log-format", "json", ...args],
       { stdio: io, timeoutMs: 60_000, ...(options.signal ? { signal: options.signal } : {}) },
