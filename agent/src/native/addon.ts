@@ -1,6 +1,5 @@
 // The typed face of agent/native/kata_native.c, loaded on first use.
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -142,10 +141,12 @@ export function locateNative(): string {
 }
 
 function load(path: string): Native {
-  let addon: Native;
+  const module: { exports: Native } = { exports: {} as Native };
   try {
-    // require() is untyped; the check below is what backs the annotation.
-    addon = createRequire(import.meta.url)(path);
+    // process.dlopen, not require(): the module loader's resolution and caching are of no use
+    // for one file at a known path, and its code is a measurable part of start-up under
+    // emulation. dlopen's result is untyped; the check below is what backs the annotation.
+    process.dlopen(module, path);
   } catch (err) {
     // The packaged addon is built for linux-x64 (glibc); anything else needs its own build.
     const packaged = path.endsWith(PACKAGED_PATH);
@@ -158,6 +159,7 @@ function load(path: string): Native {
       { cause: err },
     );
   }
+  const addon = module.exports;
   // A stale build from an older kata_native.c would fail later and obscurely; fail here instead.
   const missing = REQUIRED.filter((name) => typeof addon[name] !== "function");
   if (missing.length > 0) {
