@@ -261,7 +261,8 @@ function residentMemory(): { rssAnonKb?: number; vmRssKb?: number } {
   }
 }
 
-function parseCli(argv: string[]) {
+/** The command line; exported for the start-up snapshot's warm-up. */
+export function parseCli(argv: string[]) {
   return parseArgs({ args: argv, options: CLI_OPTIONS, strict: true }).values;
 }
 

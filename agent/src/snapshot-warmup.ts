@@ -1,15 +1,18 @@
 // Runs the agent's start-up path once while its start-up snapshot is made, so that what that
 // path compiles is in the snapshot: V8 keeps the code of every function that ran when the
 // snapshot was taken, and a function that did not run is compiled at its first call, at boot,
-// which under emulation costs ~40 times what it costs natively. Only code that touches nothing
-// outside the process runs here (a configuration parsed from a string, a log to nowhere, one
-// Health.Check through the ttrpc server over an in-memory stream); nothing it leaves behind
-// outlives it, since the snapshot keeps the heap as it is.
+// which under emulation costs ~40 times what it costs natively. Only code that changes nothing
+// outside the process runs here (the command line and a configuration parsed from strings, the
+// in-guest decision on this machine's facts, a log to nowhere, one Health.Check through the
+// ttrpc server over an in-memory stream), and it keeps nothing it read: the snapshot keeps the
+// heap as it is.
 import { Duplex } from "node:stream";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { RequestSchema } from "../gen/ttrpc/ttrpc_pb.js";
 import { loadConfig } from "./config/load.js";
+import { decideInGuest, readStartFacts } from "./init/in-guest.js";
 import { Logger } from "./log.js";
+import { parseCli } from "./main.js";
 import { Reaper } from "./processes/reaper.js";
 import { buildRouter } from "./rpc/index.js";
 import { AgentServices } from "./services.js";
@@ -35,6 +38,9 @@ async function replied(replies: Buffer[]): Promise<void> {
 }
 
 export async function warmUpStartPath(): Promise<void> {
+  parseCli(["--cmdline", "/proc/cmdline"]);
+  // Reads this machine's /proc and /run, and keeps nothing of them.
+  decideInGuest(readStartFacts({}), undefined);
   const { config } = loadConfig({
     cmdline:
       "agent.log=info agent.server_addr=vsock://-1:1024,serial://agent.channel.0 agent.hotplug_timeout=3",
