@@ -208,7 +208,7 @@ export async function benchBoot(runs: number): Promise<Section> {
           unit: "s",
           ours: i.zstdUnpackMs / 1000,
           reference: { name: "the same cpio uncompressed", value: i.cpioUnpackMs / 1000 },
-          note: "printk timestamps of 'Trying to unpack rootfs image as initramfs' and 'Freeing initrd memory'",
+          note: "printk timestamps of 'Unpacking initramfs...' and 'Freeing initrd memory'",
         },
       ]),
     ],
