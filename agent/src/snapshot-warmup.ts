@@ -38,6 +38,24 @@ async function replied(replies: Buffer[]): Promise<void> {
 }
 
 export async function warmUpStartPath(): Promise<void> {
+  // Node 18 makes a snapshot in a context without Object.hasOwn (the contexts it runs in have it,
+  // V8's own, also when started from the snapshot); the logger uses it. Lent for the warm-up.
+  const lent = !("hasOwn" in Object);
+  if (lent) {
+    Object.defineProperty(Object, "hasOwn", {
+      value: (o: object, key: PropertyKey) => Object.getOwnPropertyDescriptor(o, key) !== undefined,
+      configurable: true,
+      writable: true,
+    });
+  }
+  try {
+    await warmUp();
+  } finally {
+    if (lent) Reflect.deleteProperty(Object, "hasOwn");
+  }
+}
+
+async function warmUp(): Promise<void> {
   parseCli(["--cmdline", "/proc/cmdline"]);
   // Reads this machine's /proc and /run, and keeps nothing of them.
   decideInGuest(readStartFacts({}), undefined);

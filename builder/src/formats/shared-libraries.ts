@@ -31,6 +31,9 @@ export async function elfInRoot(root: string, path: string): Promise<ElfDynamic 
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
       return buffer.subarray(0, bytesRead);
     });
+  } catch {
+    // A directory, a device, a truncated file: not an ELF program or library.
+    return undefined;
   } finally {
     await handle.close();
   }
