@@ -157,7 +157,14 @@ function makeRoute(
         if (!handler) throw new AgentError(Code.Unimplemented, `${path} is not implemented by this agent`);
         const result = await handler(request as MessageShape<DescMessage>, ctx);
         // Handlers may return a ready message (e.g. one carrying $unknown extension fields).
-        return isMessage(result, output) ? result : create(output, result);
+        if (isMessage(result, output)) return result;
+        // A reply that is one bytes field (ReadStdout's, tens of thousands of times a second)
+        // is that field and its type name: what create() would make, without walking the schema.
+        if (bytesOnly) {
+          const data = (result as Record<string, Uint8Array | undefined>)[bytesOnly.localName];
+          return { $typeName: output.typeName, [bytesOnly.localName]: data ?? new Uint8Array() } as Message;
+        }
+        return create(output, result);
       };
       // Interceptors are read at call time, so ones added after register() still apply.
       const chain = interceptors.reduceRight<() => Promise<Message>>(
