@@ -246,8 +246,9 @@ async function buildTree(options: GuestOptions, init: InitMode, dir: string): Pr
         tar: false,
         keepPackageDb: false,
         extraPackages: [],
-        // The init script's own needs, besides the agent's.
-        keep: ["/usr/bin/nice"],
+        // The boot check's own needs, besides the agent's: the bridge's nice, and the uname its
+        // debug console command runs.
+        keep: ["/usr/bin/nice", "/usr/bin/uname"],
         snapshot: true,
         ...(options.node ? { node: options.node } : {}),
         epoch: sourceDateEpoch(),

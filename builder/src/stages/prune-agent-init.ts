@@ -68,7 +68,13 @@ export async function pruneAgentInit(
   ];
   const named: string[] = [];
   for (const pattern of patterns) named.push(...(await expandPattern(root, pattern)));
-  named.push(...(await ctx.distro.packageFiles(root, input.packages)));
+  // A package's list names its directories too (/, /usr, /bin -> usr/bin, ...): only its files
+  // are kept.
+  for (const path of await ctx.distro.packageFiles(root, input.packages)) {
+    const real = await resolveInRoot(root, path).catch(() => undefined);
+    const st = real === undefined ? undefined : await lstat(join(root, real)).catch(() => undefined);
+    if (st && !st.isDirectory()) named.push(path);
+  }
 
   // Everything named, with the symlinks on the way; directories with all they hold.
   const keep = new Set<string>();
