@@ -8,8 +8,8 @@
 //  - kata-agent-snapshot.cjs is the same agent as one CommonJS script, the entry of the
 //    start-up snapshot kata-build makes with the guest's own node (a snapshot can hold only a
 //    script, and loads nothing with import()).
-//  - vendor/: execa and grpc-js, which both of the above load with require() on first use,
-//    so neither is in a snapshot (nor shipped twice).
+//  - vendor/: execa, grpc-js and re2js, which both of the above load with require() on first
+//    use, so none is in a snapshot (nor shipped twice).
 //  - kata-agent-ctl.mjs is one file, built apart so the agent's chunks carry nothing of the
 //    ctl's (proto3 JSON and the well-known types it needs).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -24,8 +24,26 @@ const outdir = join(here, "dist");
 for (const dir of ["chunks", "vendor"]) rmSync(join(outdir, dir), { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 
-/** Packages loaded from vendor/ (bundled there on their own) instead of being bundled in. */
-const VENDORED = { execa: "execa.cjs", "@grpc/grpc-js": "grpc-js.cjs" };
+/**
+ * Packages loaded from vendor/ (bundled there on their own) instead of being bundled in: each
+ * vendor file, the modules it holds (one bundle, so one instance of each), and the import
+ * specifiers the agent uses for them (a deep one too: the gRPC deadline fix patches a grpc-js
+ * class, which must be the one the server uses).
+ */
+const VENDOR_FILES = {
+  "execa.cjs": { modules: { "": "execa" } },
+  // The policy engine's regular expressions: only a loaded policy needs them.
+  "re2js.cjs": { modules: { "": "re2js" } },
+  "grpc-js.cjs": {
+    modules: { "": "@grpc/grpc-js", serverInterceptors: "@grpc/grpc-js/build/src/server-interceptors.js" },
+  },
+};
+/** Import specifier -> its vendor file and the member holding it ("" for the whole file). */
+const VENDORED = Object.fromEntries(
+  Object.entries(VENDOR_FILES).flatMap(([file, { modules }]) =>
+    Object.entries(modules).map(([member, specifier]) => [specifier, { file, member }]),
+  ),
+);
 
 /**
  * Resolves a vendored package to a module that requires its vendor/ file when evaluated and
@@ -35,19 +53,21 @@ const VENDORED = { execa: "execa.cjs", "@grpc/grpc-js": "grpc-js.cjs" };
 const vendorPlugin = {
   name: "kata-vendor",
   setup(b) {
-    const names = Object.keys(VENDORED).map((n) => n.replace("/", "\\/"));
-    b.onResolve({ filter: new RegExp(`^(${names.join("|")})$`) }, (args) => ({
+    const escapeRe = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(VENDORED).map(escapeRe).join("|")})$`) }, (args) => ({
       path: args.path,
       namespace: "kata-vendor",
     }));
     b.onLoad({ filter: /.*/, namespace: "kata-vendor" }, (args) => {
-      const file = VENDORED[args.path];
-      const exported = Object.keys(createRequire(import.meta.url)(join(outdir, "vendor", file))).filter(
+      const { file, member } = VENDORED[args.path];
+      const whole = createRequire(import.meta.url)(join(outdir, "vendor", file));
+      const exported = Object.keys(member ? whole[member] : whole).filter(
         (name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== "default" && name !== "__esModule",
       );
+      const access = member ? `[${JSON.stringify(member)}]` : "";
       return {
         contents: [
-          `const m = __kataVendor(${JSON.stringify(file)});`,
+          `const m = __kataVendor(${JSON.stringify(file)})${access};`,
           `export const { ${exported.join(", ")} } = m;`,
           "export default m;",
         ].join("\n"),
@@ -82,13 +102,21 @@ const esmBanner = [
 
 // The metafiles of what the guest runs (the agent's bundle and vendor/), for the SBOM's inventory.
 const shipped = [];
-for (const [name, file] of Object.entries(VENDORED)) {
+for (const [file, { modules }] of Object.entries(VENDOR_FILES)) {
+  // The whole module's names, plus each deeper one as a member.
+  const contents = Object.entries(modules)
+    .map(([member, specifier]) =>
+      member
+        ? `module.exports[${JSON.stringify(member)}] = require(${JSON.stringify(specifier)});`
+        : `module.exports = { ...require(${JSON.stringify(specifier)}) };`,
+    )
+    .join("\n");
   const vendor = await build({
     ...common,
-    entryPoints: { [file.replace(/\.cjs$/, "")]: name },
-    outdir: join(outdir, "vendor"),
+    stdin: { contents, resolveDir: here, sourcefile: file.replace(/\.cjs$/, ".js") },
+    outfile: join(outdir, "vendor", file),
+    outdir: undefined,
     format: "cjs",
-    outExtension: { ".js": ".cjs" },
     sourcemap: false,
     metafile: true,
   });

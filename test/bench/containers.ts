@@ -192,7 +192,7 @@ export async function benchContainers(options: {
           ours: median(viaAgent),
           reference: { name: "bare runc run, same bundle", value: median(bare) },
           goal: { of: "ratio", max: 1.2 },
-          note: "the agent must run `runc create` and `runc start` (two RPCs; the next row's reference shows that split costs runc little); measured inside the agent, each runtime call spends 2-3 ms in execa before runc starts, and runc create runs slower beside a busy agent on 2 cores",
+          note: "the agent must run `runc create` and `runc start` (two RPCs; the next row's reference shows that split costs runc little); the runtime's commands are spawned directly (child_process.spawn), without execa",
         },
         {
           name: "create+start+wait of /bin/true (split lifecycle)",
@@ -205,7 +205,7 @@ export async function benchContainers(options: {
           unit: "MB/s",
           ours: tp.mbps,
           reference: { name: "Go ttrpc server answering the same reads from memory", value: tp.goMbps },
-          goal: { of: "ours", min: 300 },
+          goal: { of: "ratio", min: 1 },
           note: `${(options.bytes / 1e6).toFixed(0)} MB (dd bs=64k in the container) read to EOF by containerd's Go ttrpc client; the same container under bare runc run, its stdout a plain pipe: ${tp.directMbps.toFixed(0)} MB/s`,
         },
         {
