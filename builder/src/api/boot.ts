@@ -23,6 +23,7 @@ import { trackTemporary, untrackTemporary } from "../workspace/atomic.js";
 import { type BuildHooks, progressOf } from "./hooks.js";
 import { cacheDirOf, cacheOption } from "./shared-options.js";
 
+export type { AgentStartup } from "../boot/console.js";
 export type { BootForm, BootReport } from "../boot/index.js";
 export { PROFILE_NAMES, PROFILES } from "../boot/profiles.js";
 

@@ -2,8 +2,14 @@
 // guest kernel and a guest (the agent as init, or systemd starting it), boots it under QEMU with
 // our command line or the one the Kata runtime builds, and runs containers through the agent like
 // the runtime, printing their output and how long each phase took.
-import { type BootReport, boot, bootOptions, PROFILE_NAMES, PROFILES } from "../api/boot.js";
-import type { AgentStartup } from "../boot/console.js";
+import {
+  type AgentStartup,
+  type BootReport,
+  boot,
+  bootOptions,
+  PROFILE_NAMES,
+  PROFILES,
+} from "../api/boot.js";
 import { BuildError } from "../util/errors.js";
 import { defineCommand } from "./command.js";
 

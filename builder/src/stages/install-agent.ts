@@ -10,7 +10,6 @@ import { describeResult } from "../tools/run.js";
 import { BuildError } from "../util/errors.js";
 import { hostPath } from "../util/in-root.js";
 import { sha256File } from "../util/manifest.js";
-
 import { AGENT_DIR_IN_ROOT } from "../util/paths.js";
 
 export interface AgentFiles {

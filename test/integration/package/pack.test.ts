@@ -47,6 +47,11 @@ describe("npm pack", () => {
       "agent/dist/kata-agent-ctl.mjs",
       "agent/dist/kata_native.node",
       "agent/dist/kata-agent.packages.json",
+      // The start-up snapshot's entry and checker, and what both bundles load with require().
+      "agent/dist/kata-agent-snapshot.cjs",
+      "agent/dist/kata-agent-snapshot-check",
+      "agent/dist/vendor/grpc-js.cjs",
+      "agent/native/snapshot_check.c",
       "builder/dist/kata-build.mjs",
       "builder/dist/lib/builder.mjs",
       "builder/dist/lib/client.mjs",
