@@ -48,6 +48,7 @@ describe("rootfs()", () => {
       "Configure time sync",
       "Record the guest's Node.js",
       "Make SBOM",
+      "Keep only what the agent runs",
       "Strip root filesystem",
       "Write manifest",
     ]);
