@@ -2,9 +2,9 @@
 // flood to a process that never reads, (b) 200 connections each sending most of a 4 MiB frame
 // and then nothing, (c) 10,000 pipelined GetMetrics calls whose replies are read late; each
 // beside the idle figure. Goals: peak under 64 MB, back within 5 MB of idle after the flood.
-import net from "node:net";
-import { encodeFrame, FrameDecoder, FrameType, MESSAGE_LENGTH_MAX } from "../../agent/src/ttrpc/frame.js";
+import { MESSAGE_LENGTH_MAX } from "../../agent/src/ttrpc/frame.js";
 import { type RunningAgent, startAgent } from "../helpers/agent.js";
+import { openHalfFrames, pipelinedCalls } from "../helpers/hostile-clients.js";
 import { containerSpec } from "../helpers/oci.js";
 import { memoryOf, sleep } from "./procs.js";
 import type { Figure, Section } from "./report.js";
@@ -35,13 +35,6 @@ async function settled(pid: number, idle: number): Promise<{ mb: number; ms: num
   return { mb: anonMb(pid), ms: performance.now() - started };
 }
 
-/** A Request body by hand: service (1) and method (2). */
-function requestBody(method: string): Buffer {
-  const field = (tag: number, text: string) =>
-    Buffer.concat([Buffer.from([tag, text.length]), Buffer.from(text)]);
-  return Buffer.concat([field(0x0a, "grpc.AgentService"), field(0x12, method)]);
-}
-
 async function stdinFlood(a: RunningAgent, writes: number): Promise<void> {
   await a.agent.createContainer({ containerId: "deaf", OCI: containerSpec({ args: ["sleep", "100000"] }) });
   await a.agent.startContainer({ containerId: "deaf" });
@@ -60,43 +53,19 @@ async function stdinFlood(a: RunningAgent, writes: number): Promise<void> {
 }
 
 async function halfFrames(a: RunningAgent, connections: number): Promise<void> {
-  const header = Buffer.alloc(10);
-  header.writeUInt32BE(MESSAGE_LENGTH_MAX, 0);
-  header.writeUInt32BE(1, 4);
-  header[8] = FrameType.Request;
-  const body = Buffer.alloc(MESSAGE_LENGTH_MAX - 1024, 0x41);
-  const sockets: net.Socket[] = [];
-  for (let i = 0; i < connections; i++) {
-    const s = net.connect(a.socketPath);
-    s.on("error", () => {});
-    s.resume();
-    await new Promise((r) => s.once("connect", r).once("close", r));
-    s.write(header);
-    s.write(body);
-    sockets.push(s);
-  }
+  const flood = await openHalfFrames(a.socketPath, connections);
   await sleep(3000);
-  for (const s of sockets) s.destroy();
+  flood.destroy();
 }
 
 async function pipelined(a: RunningAgent, calls: number): Promise<void> {
-  const s = net.connect(a.socketPath);
-  await new Promise((r) => s.once("connect", r));
-  s.pause();
-  const frames: Buffer[] = [];
-  for (let i = 0; i < calls; i++)
-    frames.push(encodeFrame(2 * i + 1, FrameType.Request, requestBody("GetMetrics")));
-  s.write(Buffer.concat(frames));
   // The client reads nothing for 3 s, then everything.
-  await sleep(3000);
-  const decoder = new FrameDecoder();
-  let replies = 0;
-  s.on("data", (chunk: Buffer) => {
-    replies += decoder.push(chunk).length;
+  const replies = await pipelinedCalls(a.socketPath, {
+    method: "GetMetrics",
+    calls,
+    holdMs: 3000,
+    readMs: 60_000,
   });
-  s.resume();
-  for (const until = Date.now() + 60_000; replies < calls && Date.now() < until; ) await sleep(50);
-  s.destroy();
   if (replies !== calls) throw new Error(`pipelined: ${replies} replies to ${calls} calls`);
 }
 
@@ -128,6 +97,8 @@ export async function benchHostile(options: {
     const a = await startAgent({ env: { KATA_AGENT_OCI_RUNTIME: "runc" } });
     try {
       await a.agent.createSandbox({ sandboxId: "bench" });
+      // Idle as a serving agent is: its RPC groups loaded (each loads on its first call).
+      await a.agent.getMetrics({});
       for (let i = 0; i < 20; i++) await a.health.check({});
       await sleep(2000);
       const idle = anonMb(a.pid);

@@ -27,11 +27,36 @@ const sections: Record<string, (quick: boolean) => Promise<Section>> = {
   boot: (quick) => benchBoot(quick ? 1 : 3),
 };
 
+const USAGE = `Usage: npm run bench -- [--only SECTION[,SECTION...]] [--json FILE] [--quick]
+
+Prints every measured figure beside a reference measured in the same run, as a ratio.
+
+  --only LIST   run these sections only (${Object.keys(sections).join(", ")})
+  --json FILE   also write the figures as JSON
+  --quick       short runs, for a smoke test (the figures are then rough)
+  -h, --help    this text
+`;
+
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { only: { type: "string" }, json: { type: "string" }, quick: { type: "boolean" } },
-  });
+  let values: { only?: string; json?: string; quick?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        only: { type: "string" },
+        json: { type: "string" },
+        quick: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const wanted = values.only ? values.only.split(",") : Object.keys(sections);
   const unknown = wanted.filter((name) => !(name in sections));
   if (unknown.length) {

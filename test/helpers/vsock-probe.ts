@@ -7,8 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AgentService, ServiceClient } from "../../agent/src/client/index.js";
-import { bootCheckSpec } from "../../builder/src/boot/spec.js";
+import { type AgentService, runContainer, type ServiceClient } from "../../agent/src/client/index.js";
 
 export const vsockProbeSource = fileURLToPath(new URL("../peers/vsock-probe/vsock-probe.c", import.meta.url));
 
@@ -56,26 +55,18 @@ export async function runLoopbackProbeInContainer(
   const probe = options.probe ?? "/vsock-probe";
   const port = options.port ?? 1024;
   const script = `${probe} vsock 1 ${port}; echo "exit=$?"`;
-  await agent.createContainer(
-    {
-      containerId: id,
-      execId: id,
-      OCI: bootCheckSpec({ rootPath: options.rootPath, args: ["sh", "-c", script], hostname: id }),
-    },
-    { timeoutMs: 60_000 },
-  );
   let output = "";
-  try {
-    await agent.startContainer({ containerId: id });
-    for (;;) {
-      const { data } = await agent.readStdout({ containerId: id, execId: id, len: 32768 });
-      if (data.length === 0) break;
+  await runContainer(agent, {
+    containerId: id,
+    rootfs: options.rootPath,
+    args: ["sh", "-c", script],
+    env: ["PATH=/bin"],
+    hostname: id,
+    timeoutMs: 60_000,
+    onStdout: (data) => {
       output += Buffer.from(data).toString();
-    }
-    await agent.waitProcess({ containerId: id, execId: id });
-  } finally {
-    await agent.removeContainer({ containerId: id });
-  }
+    },
+  });
   // The probe prints its outcome on one line, then the shell its exit status.
   const m = /^(.*)\r?\nexit=(\d+)\s*$/m.exec(output);
   return { exitCode: Number(m?.[2] ?? Number.NaN), outcome: m?.[1]?.trim() ?? "", output };

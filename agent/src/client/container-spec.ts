@@ -46,6 +46,8 @@ export interface ContainerSpecOptions extends ProcessOptions {
   readonlyRootfs?: boolean;
   hostname?: string;
   annotations?: Record<string, string>;
+  /** Guest paths bound read-only into the container: container path -> guest path. */
+  readonlyBinds?: Readonly<Record<string, string>>;
 }
 
 export class SpecOptionError extends Error {
@@ -144,6 +146,12 @@ export function runtimeSpec(o: ContainerSpecOptions): Record<string, unknown> {
         options: ["nosuid", "noexec", "nodev"],
       },
       { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      ...Object.entries(o.readonlyBinds ?? {}).map(([destination, source]) => ({
+        destination,
+        type: "bind",
+        source,
+        options: ["rbind", "ro"],
+      })),
     ],
     linux: {
       namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }],

@@ -14,20 +14,17 @@ import { smokeBoot } from "../boot/smoke.js";
 import { distroNames } from "../distro/index.js";
 import type { InitMode } from "../distro/types.js";
 import type { FsType } from "../formats/kernel-cmdline.js";
-import { ensureKernel } from "../pipelines/kernel.js";
 import { BuildError } from "../util/errors.js";
 import type { Given } from "../util/options.js";
 import { type OptionTable, resolveOptions } from "../util/options.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
 import { trackTemporary, untrackTemporary } from "../workspace/atomic.js";
 import { type BuildHooks, progressOf } from "./hooks.js";
-import { cacheDirOf, cacheOption } from "./shared-options.js";
+import { bootKernel, bootKernelOptions, cacheDirOf, cacheOption } from "./shared-options.js";
 
 export type { AgentStartup } from "../boot/console.js";
 export type { BootForm, BootReport } from "../boot/index.js";
 export { PROFILE_NAMES, PROFILES } from "../boot/profiles.js";
-
-const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
 
 export const bootOptions = {
   form: {
@@ -73,15 +70,7 @@ export const bootOptions = {
     default: "distro",
     help: "the guest's Node.js: the distribution's, this machine's (when it needs only libraries the guest has), or a binary",
   },
-  kernel: { kind: "string", arg: "FILE", path: true, help: "boot this kernel instead of building one" },
-  source: { kind: "string", arg: "TARBALL|DIR|VERSION", default: DEFAULT_SOURCE, help: "kernel source" },
-  kernelImage: {
-    kind: "string",
-    arg: "KIND",
-    choices: ["bzImage", "vmlinux"],
-    default: "bzImage",
-    help: "which built kernel to boot (vmlinux boots through its PVH entry)",
-  },
+  ...bootKernelOptions,
   memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
   cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
   agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
@@ -119,18 +108,7 @@ export async function boot(options: BootOptions = {}, hooks: BootHooks = {}): Pr
   const values = resolveOptions(bootOptions, options);
   const progress = progressOf(hooks);
   const cacheDir = cacheDirOf(values.cache);
-  const kernel =
-    values.kernel ??
-    (await (async () => {
-      const built = await ensureKernel({
-        hypervisor: "kvm",
-        arch: "x86_64",
-        source: values.source,
-        cacheDir,
-        progress,
-      });
-      return values.kernelImage === "vmlinux" ? built.vmlinux : built.bzImage;
-    })());
+  const kernel = await bootKernel(values, cacheDir, progress);
   const profile = profileNamed(values.profile);
   const fs = values.fs as FsType;
   if (fs === "erofs" && profile.image.dax) {

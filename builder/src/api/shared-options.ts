@@ -1,6 +1,8 @@
 // Options several commands take, defined once so that they read and behave alike everywhere.
+import { ensureKernel } from "../pipelines/kernel.js";
 import type { OptionSpec } from "../util/options.js";
 import { defaultCacheDir } from "../util/paths.js";
+import type { Progress } from "../util/progress.js";
 
 export const cacheOption = {
   kind: "string",
@@ -33,3 +35,46 @@ export const rootfsInputOption = {
   path: true,
   help: "root filesystem tree or tarball",
 } as const satisfies OptionSpec<"string">;
+
+/** Debian's kernel source package, which the commands that boot build their kernel from. */
+const DEFAULT_KERNEL_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
+
+/** The kernel `boot` and `vm` boot: a given one, or ours (built once, then from the cache). */
+export const bootKernelOptions = {
+  kernel: {
+    kind: "string",
+    arg: "FILE",
+    path: true,
+    help: "boot this kernel (bzImage, or vmlinux with a PVH entry) instead of building ours",
+  },
+  source: {
+    kind: "string",
+    arg: "TARBALL|DIR|VERSION",
+    default: DEFAULT_KERNEL_SOURCE,
+    help: "source of the kernel built when no --kernel is given",
+  },
+  kernelImage: {
+    kind: "string",
+    arg: "KIND",
+    choices: ["bzImage", "vmlinux"],
+    default: "bzImage",
+    help: "which built kernel to boot (vmlinux boots through its PVH entry)",
+  },
+} as const satisfies Record<string, OptionSpec<"string">>;
+
+/** The kernel file those options name, building ours (for KVM guests) when none is given. */
+export async function bootKernel(
+  values: { kernel?: string | undefined; source: string; kernelImage: string },
+  cacheDir: string,
+  progress: Progress,
+): Promise<string> {
+  if (values.kernel) return values.kernel;
+  const built = await ensureKernel({
+    hypervisor: "kvm",
+    arch: "x86_64",
+    source: values.source,
+    cacheDir,
+    progress,
+  });
+  return values.kernelImage === "vmlinux" ? built.vmlinux : built.bzImage;
+}

@@ -18,25 +18,17 @@ import { describeUserImage } from "../boot/user-image.js";
 import { distroNames } from "../distro/index.js";
 import type { InitMode } from "../distro/types.js";
 import type { FsType } from "../formats/kernel-cmdline.js";
-import { ensureKernel } from "../pipelines/kernel.js";
 import type { Given, OptionTable, Parsed } from "../util/options.js";
 import { resolveOptions } from "../util/options.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
 import type { Progress } from "../util/progress.js";
 import { type BuildHooks, progressOf } from "./hooks.js";
-import { cacheDirOf, cacheOption } from "./shared-options.js";
+import { bootKernel, bootKernelOptions, cacheDirOf, cacheOption } from "./shared-options.js";
 
 export type { VmAddresses, VmExit } from "../boot/run-vm.js";
 
-const DEFAULT_SOURCE = "/usr/src/linux-source-6.1.tar.xz";
-
 export const vmOptions = {
-  kernel: {
-    kind: "string",
-    arg: "FILE",
-    path: true,
-    help: "boot this kernel (bzImage or PVH vmlinux) instead of ours",
-  },
+  ...bootKernelOptions,
   image: { kind: "string", arg: "FILE", path: true, help: "boot this raw disk image instead of our guest" },
   initrd: { kind: "string", arg: "FILE", path: true, help: "boot this initrd instead of our guest" },
   fs: {
@@ -103,19 +95,6 @@ export const vmOptions = {
     default: "distro",
     help: "our guest's Node.js: the distribution's, this machine's, or a binary",
   },
-  kernelImage: {
-    kind: "string",
-    arg: "KIND",
-    choices: ["bzImage", "vmlinux"],
-    default: "bzImage",
-    help: "which of our built kernels to boot",
-  },
-  source: {
-    kind: "string",
-    arg: "TARBALL|DIR|VERSION",
-    default: DEFAULT_SOURCE,
-    help: "our kernel's source",
-  },
   dir: {
     kind: "string",
     arg: "DIR",
@@ -154,18 +133,7 @@ export async function vm(options: VmOptions = {}, hooks: BuildHooks = {}): Promi
   if (values.image && values.initrd) throw new UsageError("give --image or --initrd, not both");
   const profile = profileNamed(values.profile);
   const cacheDir = cacheDirOf(values.cache);
-  const kernel =
-    values.kernel ??
-    (await (async () => {
-      const built = await ensureKernel({
-        hypervisor: "kvm",
-        arch: "x86_64",
-        source: values.source,
-        cacheDir,
-        progress,
-      });
-      return values.kernelImage === "vmlinux" ? built.vmlinux : built.bzImage;
-    })());
+  const kernel = await bootKernel(values, cacheDir, progress);
   const { root, init } = await chooseRoot(values, profile, cacheDir, progress);
 
   const ownDir = !values.dir;

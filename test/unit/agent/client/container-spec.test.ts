@@ -59,6 +59,20 @@ describe("a container spec from a short description", () => {
     expect(dropped.Process?.Capabilities?.Bounding).toHaveLength(DEFAULT_CAPABILITIES.length - 1);
   });
 
+  it("binds guest paths read-only after the standard mounts", () => {
+    const spec = containerSpec({
+      rootfs: "/r",
+      args: ["true"],
+      readonlyBinds: { "/etc/os-release": "/etc/os-release", "/probe": "/run/probe" },
+    });
+    const binds = (spec.Mounts ?? []).filter((m) => m.type === "bind");
+    expect(binds.map((m) => [m.destination, m.source, m.options])).toEqual([
+      ["/etc/os-release", "/etc/os-release", ["rbind", "ro"]],
+      ["/probe", "/run/probe", ["rbind", "ro"]],
+    ]);
+    expect(spec.Mounts?.at(-1)?.destination).toBe("/probe");
+  });
+
   it("says what is wrong with a bad description", () => {
     expect(() => processSpec({ args: [] })).toThrow(/no command given/);
     expect(() => processSpec({ args: ["x"], user: "root" })).toThrow(/UID or UID:GID/);
