@@ -32,7 +32,10 @@ function newestSource(dir: string): number {
  * then never rewrite a bundle another one is running.
  */
 export function ensureBuilderBundle(): string {
-  const outputs = [join(repo, "builder", "dist", "kata-build.mjs"), join(repo, "dist", "lib", "builder.mjs")];
+  const outputs = [
+    join(repo, "builder", "dist", "kata-build.mjs"),
+    join(repo, "builder", "dist", "lib", "builder.mjs"),
+  ];
   const built = Math.min(...outputs.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
   const sources = Math.max(
     ...["builder/src", "agent/src", "agent/gen"].map((d) => newestSource(join(repo, d))),

@@ -13,6 +13,13 @@ const HIGH_WATER = 4 << 20;
 const LOW_WATER = 1 << 20;
 /** Most we drain at exit; a child still writing flat out must not keep us in a loop. */
 const DRAIN_LIMIT = 64 << 20;
+/**
+ * How long a terminal's output may still arrive after its process exits. The kernel passes what
+ * the process wrote to the pty master asynchronously, so at exit the master may look empty with
+ * the last lines still on their way; it reports EIO once they are read and every holder of the
+ * other side is gone. Only a background child that keeps the terminal open makes us wait this long.
+ */
+const PTY_EXIT_GRACE_MS = 1000;
 
 export class OutputStream {
   private chunks: Buffer[] = [];
@@ -20,8 +27,13 @@ export class OutputStream {
   private ended = false;
   private waiters: (() => void)[] = [];
   private paused = false;
+  private exitGrace: NodeJS.Timeout | undefined;
 
-  constructor(private readonly socket: net.Socket) {
+  /** `pty`: the socket is a terminal's master side (see PTY_EXIT_GRACE_MS). */
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly pty = false,
+  ) {
     socket.on("data", (chunk: Buffer) => this.push(chunk));
     socket.on("end", () => this.end());
     // A pty master reports the slave side's last close as EIO; for us that is EOF.
@@ -63,6 +75,16 @@ export class OutputStream {
    * process holds the pipe's write end.
    */
   finish(): void {
+    if (this.ended || this.exitGrace) return;
+    if (this.pty && !this.paused) {
+      // Read on until the master's EIO, which comes after the last of the output.
+      this.exitGrace = setTimeout(() => this.drainAndEnd(), PTY_EXIT_GRACE_MS);
+      return;
+    }
+    this.drainAndEnd();
+  }
+
+  private drainAndEnd(): void {
     if (this.ended) return;
     this.socket.pause();
     // What the socket has read but not yet handed over: read() passes each chunk to our 'data'
@@ -114,6 +136,7 @@ export class OutputStream {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.exitGrace);
     this.wake();
   }
 

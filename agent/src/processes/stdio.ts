@@ -110,7 +110,7 @@ async function prepareTerminal(dir: string, name: string): Promise<PreparedStdio
         const socket = socketFromFd(fd);
         return {
           stdin: new InputStream(socket, true),
-          stdout: new OutputStream(socket),
+          stdout: new OutputStream(socket, true),
           ptyMaster: () => socketFd(socket),
         };
       } finally {

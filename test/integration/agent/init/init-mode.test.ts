@@ -1,7 +1,7 @@
 // The agent as PID 1, in its own PID, mount and UTS namespaces (so the host is untouched):
 // it mounts the early filesystems itself, serves the API, and powers "the VM" off at the end,
 // which inside a PID namespace ends the namespace.
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -14,7 +14,7 @@ import {
   serviceClient,
   TtrpcClient,
 } from "../../../../agent/src/client/index.js";
-import { agentBundle, repoRoot } from "../../../helpers/agent.js";
+import { agentBundle as builtBundle, repoRoot } from "../../../helpers/agent.js";
 
 /**
  * A scratch directory the agent's own mounts do not hide: it mounts fresh tmpfs on /tmp and
@@ -31,6 +31,11 @@ function scratchBase(): string {
 describe("agent as init (PID 1)", () => {
   it("mounts /proc, /sys, /dev, /dev/pts, /run, /tmp and cgroup2, brings up lo, serves, and powers off after DestroySandbox", async () => {
     const dir = mkdtempSync(path.join(scratchBase(), "kata-init-mode-"));
+    // The agent loads most of its code on first use, after its own mounts: a copy outside /tmp
+    // (where the repository's clone may be) keeps it reachable, as /usr/lib is in a guest.
+    const agentDir = path.join(dir, "agent");
+    cpSync(path.dirname(builtBundle), agentDir, { recursive: true });
+    const agentBundle = path.join(agentDir, path.basename(builtBundle));
     const socket = path.join(dir, "agent.sock");
     const child = execa(
       "unshare",
