@@ -14,10 +14,10 @@ const LOW_WATER = 1 << 20;
 /** Most we drain at exit; a child still writing flat out must not keep us in a loop. */
 const DRAIN_LIMIT = 64 << 20;
 /**
- * How long a terminal's output may still arrive after its process exits. The kernel passes what
- * the process wrote to the pty master asynchronously, so at exit the master may look empty with
- * the last lines still on their way; it reports EIO once they are read and every holder of the
- * other side is gone. Only a background child that keeps the terminal open makes us wait this long.
+ * How long a terminal's output may still arrive after its process exits: the kernel passes what
+ * the process wrote on to the pty master asynchronously, and the master reports EIO once the last
+ * of it is read and every holder of the other side is gone. Only a background child that keeps
+ * the terminal open makes us wait this long.
  */
 const PTY_EXIT_GRACE_MS = 1000;
 
@@ -35,7 +35,9 @@ export class OutputStream {
     private readonly pty = false,
   ) {
     socket.on("data", (chunk: Buffer) => this.push(chunk));
-    socket.on("end", () => this.end());
+    // libuv reports end of file when poll says the other side hung up after a short read; on a
+    // pty master that comes while the last output is still on its way, so read the rest first.
+    socket.on("end", () => (pty ? this.drainAndEnd() : this.end()));
     // A pty master reports the slave side's last close as EIO; for us that is EOF.
     socket.on("error", () => this.end());
     socket.on("close", () => this.end());

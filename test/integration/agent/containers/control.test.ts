@@ -72,6 +72,20 @@ describe.each(ociRuntimes())("process control with $name", ({ value: runtime }) 
     expect(noTty).toEqual({ code: Code.Unavailable, message: "no tty" });
   });
 
+  it("passes on everything a terminal process wrote just before it exited", async () => {
+    // The kernel moves pty output to the master asynchronously: at exit the last of it may not
+    // have arrived yet. Repeated, since the race is short.
+    const id = await fresh(["sleep", "100000"]);
+    for (let round = 0; round < 10; round++) {
+      const execId = `last${round}`;
+      const proc = containerSpec({ args: ["sh", "-c", "seq 1 3000; echo end >&2"], terminal: true }).Process;
+      await a.agent.execProcess({ containerId: id, execId, process: proc });
+      const out = await readAll(a, id, execId, "stdout");
+      expect(out.trimEnd().split("\r\n").slice(-2), `round ${round}`).toEqual(["3000", "end"]);
+      expect((await a.agent.waitProcess({ containerId: id, execId })).status).toBe(0);
+    }
+  });
+
   it("ends a terminal exec's output when its process exits, though a child that ignores SIGHUP keeps the pty", async () => {
     // Upstream users' `sh -c 'nohup tail -f /dev/null &'` hang: the pty never reports EOF.
     const id = await fresh(["sleep", "100000"]);
