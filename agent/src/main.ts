@@ -18,6 +18,7 @@ import { startAgentServer } from "./server.js";
 import { AgentServices } from "./services.js";
 import { chunksSince, mark, readyRecord } from "./startup-clock.js";
 import { VMADDR_CID_ANY } from "./transport/address.js";
+import { settleAfterStart } from "./util/reclaim.js";
 import { AGENT_VERSION, API_VERSION } from "./version.js";
 
 const USAGE = `Usage: kata-agent [--config FILE] [--cmdline FILE]
@@ -209,6 +210,7 @@ export async function main(argv: string[]): Promise<number> {
   notifySystemd(systemd, { READY: "1", STATUS: `serving ${server.addresses.join(" ")}` }, log);
   // As init nobody else starts the clock daemon; after serving, so the runtime never waits for it.
   if (init) setImmediate(() => startTimeSync(log));
+  settleAfterStart();
   return 0;
 }
 

@@ -110,3 +110,17 @@ function trimHeap(): void {
     // Without the addon (a development checkout not yet built), memory comes back later.
   }
 }
+
+/** How long after start-up the agent settles its memory, once. */
+const SETTLE_AFTER_START_MS = 1500;
+
+/**
+ * Once, soon after start-up: a full collection of what starting left behind (parsed code and
+ * configuration, the bootstrap's temporaries), and the freed heap back to the kernel.
+ */
+export function settleAfterStart(): void {
+  setTimeout(() => {
+    collector()();
+    trimHeap();
+  }, SETTLE_AFTER_START_MS).unref();
+}
