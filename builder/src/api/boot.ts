@@ -8,7 +8,7 @@ import path from "node:path";
 import type { TtrpcClient } from "../../../agent/src/client/index.js";
 import { bootRoot, ensureGuest } from "../boot/guest.js";
 import { type BootForm, type BootReport, bootCheck } from "../boot/index.js";
-import { PROFILE_NAMES, profileNamed } from "../boot/profiles.js";
+import { profileNamed } from "../boot/profiles.js";
 import { interactiveShell } from "../boot/shell.js";
 import { smokeBoot } from "../boot/smoke.js";
 import { distroNames } from "../distro/index.js";
@@ -20,7 +20,13 @@ import { type OptionTable, resolveOptions } from "../util/options.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
 import { trackTemporary, untrackTemporary } from "../workspace/atomic.js";
 import { type BuildHooks, progressOf } from "./hooks.js";
-import { bootKernel, bootKernelOptions, cacheDirOf, cacheOption } from "./shared-options.js";
+import {
+  bootKernel,
+  bootKernelOptions,
+  bootMachineOptions,
+  cacheDirOf,
+  cacheOption,
+} from "./shared-options.js";
 
 export type { AgentStartup } from "../boot/console.js";
 export type { BootForm, BootReport } from "../boot/index.js";
@@ -48,14 +54,7 @@ export const bootOptions = {
     default: "ext4",
     help: "the image's filesystem (erofs: lz4hc-compressed, read by the guest kernel's EROFS_FS_ZIP)",
   },
-  profile: {
-    kind: "string",
-    arg: "NAME",
-    choices: PROFILE_NAMES,
-    default: "ours",
-    help: "kernel command line and root attachment (see above)",
-  },
-  append: { kind: "string", arg: "PARAMS", help: "extra kernel parameters, added last" },
+  ...bootMachineOptions,
   distro: {
     kind: "string",
     arg: "NAME",
@@ -71,9 +70,6 @@ export const bootOptions = {
     help: "the guest's Node.js: the distribution's, this machine's (when it needs only libraries the guest has), or a binary",
   },
   ...bootKernelOptions,
-  memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
-  cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
-  agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
   shell: {
     kind: "boolean",
     help: "open an interactive shell in the container (tty, window resize) before tearing down",

@@ -1,4 +1,5 @@
 // Options several commands take, defined once so that they read and behave alike everywhere.
+import { PROFILE_NAMES } from "../boot/profiles.js";
 import { ensureKernel } from "../pipelines/kernel.js";
 import type { OptionSpec } from "../util/options.js";
 import { defaultCacheDir } from "../util/paths.js";
@@ -61,6 +62,21 @@ export const bootKernelOptions = {
     help: "which built kernel to boot (vmlinux boots through its PVH entry)",
   },
 } as const satisfies Record<string, OptionSpec<"string">>;
+
+/** How `boot` and `vm` start the machine: the command-line profile, extra parameters, its size, the agent's log level. */
+export const bootMachineOptions = {
+  profile: {
+    kind: "string",
+    arg: "NAME",
+    choices: PROFILE_NAMES,
+    default: "ours",
+    help: "kernel command line and root attachment (see above)",
+  },
+  append: { kind: "string", arg: "PARAMS", help: "extra kernel parameters, added last" },
+  memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
+  cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
+  agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
+} as const satisfies Record<string, OptionSpec<"string"> | OptionSpec<"number">>;
 
 /** The kernel file those options name, building ours (for KVM guests) when none is given. */
 export async function bootKernel(

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { UsageError } from "../../../agent/src/cli/index.js";
 import { bootRoot, ensureGuest } from "../boot/guest.js";
-import { PROFILE_NAMES, type Profile, profileNamed } from "../boot/profiles.js";
+import { type Profile, profileNamed } from "../boot/profiles.js";
 import { runVm, type VmAddresses, type VmExit } from "../boot/run-vm.js";
 import { describeUserImage } from "../boot/user-image.js";
 import { distroNames } from "../distro/index.js";
@@ -23,7 +23,13 @@ import { resolveOptions } from "../util/options.js";
 import { dataDir, defaultAgentDir } from "../util/paths.js";
 import type { Progress } from "../util/progress.js";
 import { type BuildHooks, progressOf } from "./hooks.js";
-import { bootKernel, bootKernelOptions, cacheDirOf, cacheOption } from "./shared-options.js";
+import {
+  bootKernel,
+  bootKernelOptions,
+  bootMachineOptions,
+  cacheDirOf,
+  cacheOption,
+} from "./shared-options.js";
 
 export type { VmAddresses, VmExit } from "../boot/run-vm.js";
 
@@ -46,27 +52,17 @@ export const vmOptions = {
     arg: "LINE|FILE",
     help: "the image's kernel_verity_params (default: from IMAGE.manifest.json)",
   },
-  profile: {
-    kind: "string",
-    arg: "NAME",
-    choices: PROFILE_NAMES,
-    default: "ours",
-    help: "kernel command line and root attachment (see above)",
-  },
+  ...bootMachineOptions,
   cmdline: {
     kind: "string",
     arg: "LINE",
     help: "the whole kernel command line, replacing the profile's and the agent's parameters",
   },
-  append: { kind: "string", arg: "PARAMS", help: "extra kernel parameters, added last" },
-  memory: { kind: "number", arg: "MiB", default: 1024, help: "guest memory" },
   scratchDisk: {
     kind: "number",
     arg: "MiB",
     help: "attach a blank disk of this size (virtio-blk at PCI path 10) for block volumes",
   },
-  cpus: { kind: "number", arg: "N", default: 2, help: "guest vCPUs" },
-  agentLog: { kind: "string", arg: "LEVEL", default: "info", help: "agent.log level in the guest" },
   init: {
     kind: "string",
     arg: "MODE",

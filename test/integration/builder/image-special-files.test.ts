@@ -128,6 +128,13 @@ function checkSpecials(fs: string, started: number, options: { socket: boolean; 
   }
 }
 
+/** The tree as GNU tar packs it with its xattrs (pax headers). */
+function tarOfRoot(root: string): string {
+  const tarball = join(tmp(), "root.tar");
+  execFileSync("tar", ["--xattrs", "--xattrs-include=*", "--format=posix", "-C", root, "-cf", tarball, "."]);
+  return tarball;
+}
+
 function config(rootfs: string, out: string): ImageConfig {
   return {
     rootfs,
@@ -157,18 +164,7 @@ describe("kata-build image with special files, at the current time", () => {
   });
 
   it("from a tarball (GNU tar, pax headers with xattrs)", async () => {
-    const root = makeRoot(false);
-    const tarball = join(tmp(), "root.tar");
-    execFileSync("tar", [
-      "--xattrs",
-      "--xattrs-include=*",
-      "--format=posix",
-      "-C",
-      root,
-      "-cf",
-      tarball,
-      ".",
-    ]);
+    const tarball = tarOfRoot(makeRoot(false));
     const started = now();
     const out = tmp();
     await buildImage(config(tarball, out), quiet);
@@ -176,18 +172,7 @@ describe("kata-build image with special files, at the current time", () => {
   });
 
   it("from a tarball whose device nodes could not be made on disk (not root): debugfs makes them", async () => {
-    const root = makeRoot(false);
-    const tarball = join(tmp(), "root.tar");
-    execFileSync("tar", [
-      "--xattrs",
-      "--xattrs-include=*",
-      "--format=posix",
-      "-C",
-      root,
-      "-cf",
-      tarball,
-      ".",
-    ]);
+    const tarball = tarOfRoot(makeRoot(false));
     // Extracted without a device maker, as an unprivileged build does.
     const work = tmp();
     const tree = await extractTar(tarball, join(work, "root"));
