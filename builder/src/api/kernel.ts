@@ -3,7 +3,13 @@
 import { availableParallelism } from "node:os";
 import { smokeBoot } from "../boot/smoke.js";
 import { ARCHES, type Arch, HYPERVISORS, type Hypervisor, type KernelRequest } from "../kernel/request.js";
-import { configureOnly, ensureKernel, exportKernel, type KernelManifest } from "../pipelines/kernel.js";
+import {
+  configureOnly,
+  ensureKernel,
+  exportKernel,
+  type KernelArtifacts,
+  type KernelManifest,
+} from "../pipelines/kernel.js";
 import type { Given, OptionTable } from "../util/options.js";
 import { resolveOptions } from "../util/options.js";
 import { type BuildHooks, progressOf } from "./hooks.js";
@@ -59,17 +65,9 @@ export interface KernelConfigResult {
   manifest: KernelManifest;
 }
 
-/** A built (or cached) kernel, copied to `out`. */
-export interface KernelBuildResult {
+/** A built (or cached) kernel, copied to `out` (its `dir`). */
+export interface KernelBuildResult extends KernelArtifacts {
   configOnly: false;
-  /** The output directory. */
-  dir: string;
-  vmlinux: string;
-  bzImage: string;
-  config: string;
-  manifestPath: string;
-  manifest: KernelManifest;
-  cached: boolean;
   /** The figures the bench reports. */
   summary: {
     buildSeconds?: number;
