@@ -3,6 +3,7 @@
 // /dev/ptp0). Started after the agent serves, so the runtime's first calls never wait for it.
 import { existsSync } from "node:fs";
 import type { Logger } from "../log.js";
+import { describeEnd } from "../tools/run.js";
 
 export const PTP_CLOCK = "/dev/ptp0";
 /** Debian's and Azure Linux's places for the daemon and its configuration. */
@@ -30,12 +31,11 @@ export function startTimeSync(log: Logger, plan: TimeSyncPlan = planTimeSync()):
   }
   log.info("starting chronyd on the host's PTP clock", { binary: plan.binary, config: plan.config });
   // Loaded here, not with this module: the start-up snapshot holds the init path, and node 18
-  // cannot put child_process (which the runner needs) into a snapshot.
-  Promise.all([import("../tools/chronyd.js"), import("../tools/run.js")])
-    .then(([{ runChronyd }, { describeEnd }]) =>
-      runChronyd(plan.binary, plan.config, process.stderr.fd).then((result) =>
-        log.warn("chronyd ended: the guest's clock is no longer synchronised", { how: describeEnd(result) }),
-      ),
+  // cannot put child_process (which the direct spawn path needs) into a snapshot.
+  import("../tools/chronyd.js")
+    .then(({ runChronyd }) => runChronyd(plan.binary, plan.config, process.stderr.fd))
+    .then((result) =>
+      log.warn("chronyd ended: the guest's clock is no longer synchronised", { how: describeEnd(result) }),
     )
     .catch((err: unknown) => log.warn("cannot run chronyd", { error: err }));
 }
