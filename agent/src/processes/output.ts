@@ -13,30 +13,22 @@ const HIGH_WATER = 4 << 20;
 const LOW_WATER = 1 << 20;
 /** Most we drain at exit; a child still writing flat out must not keep us in a loop. */
 const DRAIN_LIMIT = 64 << 20;
-/**
- * How long a terminal's output may still arrive after its process exits: the kernel passes what
- * the process wrote on to the pty master asynchronously, and the master reports EIO once the last
- * of it is read and every holder of the other side is gone. Only a background child that keeps
- * the terminal open makes us wait this long.
- */
-const PTY_EXIT_GRACE_MS = 1000;
-
 export class OutputStream {
   private chunks: Buffer[] = [];
   private size = 0;
   private ended = false;
   private waiters: (() => void)[] = [];
   private paused = false;
-  private exitGrace: NodeJS.Timeout | undefined;
 
-  /** `pty`: the socket is a terminal's master side (see PTY_EXIT_GRACE_MS). */
+  /** `pty`: the socket is a terminal's master side. */
   constructor(
     private readonly socket: net.Socket,
-    private readonly pty = false,
+    pty = false,
   ) {
     socket.on("data", (chunk: Buffer) => this.push(chunk));
     // libuv reports end of file when poll says the other side hung up after a short read; on a
-    // pty master that comes while the last output is still on its way, so read the rest first.
+    // pty master that comes while the kernel still holds the last of the output (it passes it on
+    // asynchronously, and hands it over to a read before reporting EIO), so read the rest first.
     socket.on("end", () => (pty ? this.drainAndEnd() : this.end()));
     // A pty master reports the slave side's last close as EIO; for us that is EOF.
     socket.on("error", () => this.end());
@@ -77,15 +69,10 @@ export class OutputStream {
    * process holds the pipe's write end.
    */
   finish(): void {
-    if (this.ended || this.exitGrace) return;
-    if (this.pty && !this.paused) {
-      // Read on until the master's EIO, which comes after the last of the output.
-      this.exitGrace = setTimeout(() => this.drainAndEnd(), PTY_EXIT_GRACE_MS);
-      return;
-    }
     this.drainAndEnd();
   }
 
+  /** Takes what is left in the socket and the fd (a pty master to its EIO), then ends. */
   private drainAndEnd(): void {
     if (this.ended) return;
     this.socket.pause();
@@ -138,7 +125,6 @@ export class OutputStream {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.exitGrace);
     this.wake();
   }
 
