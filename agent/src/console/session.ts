@@ -6,7 +6,7 @@
 import { closeSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.js";
-import { native, socketFromFd } from "../native/index.js";
+import { native, readRemaining, socketFromFd } from "../native/index.js";
 import type { Reaper } from "../processes/reaper.js";
 import { startShell } from "./shell.js";
 
@@ -14,6 +14,8 @@ import { startShell } from "./shell.js";
 export const INITIAL_SIZE = { rows: 24, cols: 80 } as const;
 /** After the shell exits, how long output still draining from the pty is waited for. */
 const DRAIN_MS = 500;
+/** Most output taken from the pty at the end of a session. */
+const DRAIN_LIMIT = 1 << 20;
 /** After a hang-up, how long the shell has to exit before its process group is killed. */
 const KILL_AFTER_MS = 1000;
 
@@ -54,6 +56,8 @@ export async function serveSession(client: Duplex, options: SessionOptions): Pro
     if (ended) return;
     ended = true;
     client.unpipe(pty);
+    // What the pty still holds (libuv may end its stream before the last output).
+    if (client.writable) readRemaining(pty, DRAIN_LIMIT, (chunk) => client.write(chunk));
     pty.destroy(); // closing the master hangs up the terminal: SIGHUP to its session
     client.end();
     const killer = setTimeout(() => {
@@ -68,7 +72,7 @@ export async function serveSession(client: Duplex, options: SessionOptions): Pro
     log.info("debug console session ending", { shellPid: shell.pid, why });
   };
 
-  // The pty reports its last writer's close as EIO, after the output before it was read.
+  // The pty reports its last writer's close as EIO, or libuv ends its stream early (end() reads the rest).
   pty.on("error", () => end("terminal closed"));
   pty.on("end", () => end("terminal closed"));
   pty.on("data", (chunk: Buffer) => {

@@ -2,7 +2,7 @@
 // unix sockets, pipes) and throws ERR_INVALID_FD_TYPE for AF_VSOCK sockets and char devices (ptys,
 // virtio-serial ports). libuv's pipe handle has no such check: uv_pipe_open() adopts any fd that
 // supports epoll, so we open the fd with Node's internal Pipe wrap and hand that to net.Socket.
-import { readFileSync } from "node:fs";
+import { readFileSync, readSync } from "node:fs";
 import net from "node:net";
 import { getSystemErrorMap } from "node:util";
 
@@ -88,6 +88,38 @@ export function socketFd(socket: net.Socket | net.Server): number {
   const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
   if (fd < 0) throw new Error("socketFd: the socket has no fd (not connected yet, or closed)");
   return fd;
+}
+
+/**
+ * Reads what is left on a socket's fd, synchronously, handing each chunk to `onChunk`: what the
+ * stream has buffered, then the fd until it is empty (EAGAIN), the other side is gone (EOF, or
+ * EIO on a pty master) or `limit` bytes. The socket is left paused. For a pty master this must
+ * follow libuv's end of stream: libuv ends it when poll reports the other side's hang-up after a
+ * short read, while the kernel still holds the last output (it passes a pty's output on
+ * asynchronously, and hands all of it to a read before it reports EIO).
+ */
+export function readRemaining(socket: net.Socket, limit: number, onChunk: (chunk: Buffer) => void): void {
+  socket.pause();
+  // Readable.read() passes each chunk it returns to the 'data' listeners itself.
+  while (socket.read() !== null);
+  let fd: number;
+  try {
+    fd = socketFd(socket);
+  } catch {
+    return; // already closed: nothing left
+  }
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (let read = 0; read < limit; ) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch {
+      return; // EAGAIN: empty; EIO: the pty's other side is gone
+    }
+    if (n === 0) return;
+    onChunk(Buffer.from(buf.subarray(0, n)));
+    read += n;
+  }
 }
 
 export interface ListenOptions {

@@ -6,4 +6,4 @@ export {
   type VsockPeer,
   type WaitStatus,
 } from "./addon.js";
-export { type ListenOptions, listenOnFd, socketFd, socketFromFd } from "./fd-stream.js";
+export { type ListenOptions, listenOnFd, readRemaining, socketFd, socketFromFd } from "./fd-stream.js";

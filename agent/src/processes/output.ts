@@ -5,9 +5,8 @@
 // and when the process exits what is still in the pipe is drained before EOF is reported, so
 // the last lines of output are never lost and a background child that keeps the pipe open
 // cannot hold the caller's EOF hostage.
-import { readSync } from "node:fs";
 import type net from "node:net";
-import { socketFd } from "../native/index.js";
+import { readRemaining } from "../native/index.js";
 
 const HIGH_WATER = 4 << 20;
 const LOW_WATER = 1 << 20;
@@ -26,9 +25,7 @@ export class OutputStream {
     pty = false,
   ) {
     socket.on("data", (chunk: Buffer) => this.push(chunk));
-    // libuv reports end of file when poll says the other side hung up after a short read; on a
-    // pty master that comes while the kernel still holds the last of the output (it passes it on
-    // asynchronously, and hands it over to a read before reporting EIO), so read the rest first.
+    // On a pty master libuv's end of stream can come before the last output (readRemaining).
     socket.on("end", () => (pty ? this.drainAndEnd() : this.end()));
     // A pty master reports the slave side's last close as EIO; for us that is EOF.
     socket.on("error", () => this.end());
@@ -75,30 +72,7 @@ export class OutputStream {
   /** Takes what is left in the socket and the fd (a pty master to its EIO), then ends. */
   private drainAndEnd(): void {
     if (this.ended) return;
-    this.socket.pause();
-    // What the socket has read but not yet handed over: read() passes each chunk to our 'data'
-    // listener itself (Readable emits 'data' from read()), so the chunks must not be pushed here.
-    while (this.socket.read() !== null);
-    let fd = -1;
-    try {
-      fd = socketFd(this.socket);
-    } catch {
-      // already closed: nothing left to drain
-    }
-    if (fd >= 0) {
-      const buf = Buffer.allocUnsafe(64 * 1024);
-      for (let drained = 0; drained < DRAIN_LIMIT; ) {
-        let n: number;
-        try {
-          n = readSync(fd, buf, 0, buf.length, null);
-        } catch {
-          break; // EAGAIN: empty; EIO: pty slave gone
-        }
-        if (n === 0) break;
-        this.push(Buffer.from(buf.subarray(0, n)));
-        drained += n;
-      }
-    }
+    readRemaining(this.socket, DRAIN_LIMIT, (chunk) => this.push(chunk));
     this.end();
     this.socket.destroy();
   }

@@ -75,6 +75,17 @@ describe("the debug console of a running agent", () => {
       );
   });
 
+  it("passes on everything the shell printed just before it exited", async () => {
+    // The kernel moves pty output to the master asynchronously: when the shell exits the last of
+    // it may not have arrived yet. Repeated, since the race is short.
+    for (let round = 0; round < 10; round++) {
+      const s = await openSession();
+      s.socket.write("seq 1 3000; echo end-of-output; exit\n");
+      await s.closed;
+      expect(s.output(), `round ${round}`).toMatch(/\r\n3000\r\nend-of-output\r\n/);
+    }
+  });
+
   it("gives each client its own shell and terminal, at the same time", async () => {
     const [a, b] = await Promise.all([openSession(), openSession()]);
     a.socket.write("echo A=$(tty)\n");
