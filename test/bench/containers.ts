@@ -192,7 +192,7 @@ export async function benchContainers(options: {
           ours: median(viaAgent),
           reference: { name: "bare runc run, same bundle", value: median(bare) },
           goal: { of: "ratio", max: 1.2 },
-          note: "the agent must run `runc create` and `runc start` (two RPCs; the next row's reference shows that split costs runc little); the runtime's commands are spawned directly (child_process.spawn), without execa",
+          note: "two RPCs: CreateContainer runs `runc create` (spawned directly, child_process.spawn, without execa); StartContainer does what `runc start` does, reading the container's exec FIFO, without a second runc process",
         },
         {
           name: "create+start+wait of /bin/true (split lifecycle)",

@@ -98,10 +98,14 @@ export class ContainerService {
     if (container.state !== "created") {
       throw new PreconditionError(`container ${id} is ${container.state}, not created: it cannot be started`);
     }
-    await (await this.pod.runtime()).start(id, container.bundle);
+    const init = container.process(id, true);
+    const via = await (await this.pod.runtime()).start(id, container.bundle, {
+      poststartHooks: (container.spec.hooks?.poststart?.length ?? 0) > 0,
+      initExit: init.whenExited(),
+    });
     if (container.state === "created") container.state = "running";
     container.stopOomWatch = this.pod.oom.watch(id, container.cgroups);
-    this.pod.log.info("container started", { container: id });
+    this.pod.log.info("container started", { container: id, via });
   }
 
   async pause(id: string): Promise<void> {

@@ -47,6 +47,12 @@ export class ContainerProcess {
     });
   }
 
+  /** Settles with the exit status when the process exits (and never, while it runs). */
+  whenExited(): Promise<number> {
+    if (this.status !== undefined) return Promise.resolve(this.status);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
   /** Sends a signal; a process that is already gone is not an error (ESRCH). */
   kill(signal: number): void {
     if (this.status !== undefined) return;

@@ -5,10 +5,12 @@
 // is handed straight through to the container; failures carry the runtime's message.
 import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
 import { describeEnd, runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
 import { spawnAndWait } from "../tools/spawn.js";
 import { cgroupLayout, crunRefusal } from "./cgroup-layout.js";
+import { EXEC_FIFO, releaseInit } from "./exec-fifo.js";
 import { findExecutable } from "./find.js";
 import { knownFix } from "./known-problems.js";
 
@@ -33,6 +35,8 @@ export class OciRuntime {
     readonly flavour: RuntimeFlavour,
     readonly version: string,
     private readonly stateDir: string,
+    /** runc itself, not another runtime with runc's command line: its `start` is exec-fifo.ts. */
+    private readonly isRunc: boolean,
     /** Set when `auto` passed over crun: why it cannot run containers on this host. */
     readonly passedOver?: string,
   ) {}
@@ -50,7 +54,8 @@ export class OciRuntime {
     const first = stdoutText(result).split("\n")[0] ?? "";
     const flavour: RuntimeFlavour = /\bcrun\b/.test(first) ? "crun" : "runc";
     const version = /version\s+(\S+)/.exec(first)?.[1] ?? "unknown";
-    return new OciRuntime(path, flavour, version, options.stateDir, passedOver);
+    const isRunc = /^runc version /.test(first);
+    return new OciRuntime(path, flavour, version, options.stateDir, isRunc, passedOver);
   }
 
   /** Creates the container; its init waits until start(). Returns the init pid. */
@@ -74,8 +79,28 @@ export class OciRuntime {
     return readPid(options.pidFile);
   }
 
-  async start(id: string, logDir: string): Promise<void> {
+  /**
+   * Lets the created container's init exec its process. For runc the agent does what `runc
+   * start` does (exec-fifo.ts) unless the spec has poststart hooks, which newer runc runs in
+   * `start`; when runc's FIFO is not where runc keeps it, and for other runtimes, it runs `start`.
+   * Returns which of the two it did (for the log).
+   */
+  async start(
+    id: string,
+    logDir: string,
+    options: { poststartHooks: boolean; initExit: Promise<unknown> },
+  ): Promise<"exec fifo" | `${RuntimeFlavour} start`> {
+    if (this.isRunc && !options.poststartHooks) {
+      const fifo = path.join(this.stateDir, id, EXEC_FIFO);
+      const released = await releaseInit(fifo, {
+        container: id,
+        initExit: options.initExit,
+        timeoutMs: 60_000,
+      });
+      if (released) return "exec fifo";
+    }
     await this.run(["start", id], { logFile: `${logDir}/runtime.log`, what: `start container ${id}` });
+    return `${this.flavour} start`;
   }
 
   /** Runs a new process in the container and leaves it running; returns its pid. */

@@ -1,6 +1,7 @@
 // The container lifecycle through the real agent, with real runc and real crun.
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code } from "../../../../agent/src/client/index.js";
@@ -167,5 +168,56 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
       expect(out.length).toBe(blocks * 65536);
       await a.agent.removeContainer({ containerId: id });
     }
+  });
+
+  /** What the runtime itself says of a container (`<runtime> state`). */
+  function runtimeState(id: string): string {
+    const out = execFileSync(runtime, ["--root", path.join(a.dir, "run", ".oci-state"), "state", id], {
+      encoding: "utf8",
+    });
+    return (JSON.parse(out) as { status: string }).status;
+  }
+
+  it("starts a container so that the runtime itself sees it running (runc: through its exec FIFO)", async () => {
+    await a.agent.createContainer({ containerId: "st", OCI: containerSpec({ args: ["sleep", "1000"] }) });
+    expect(runtimeState("st")).toBe("created");
+    await a.agent.startContainer({ containerId: "st" });
+    expect(runtimeState("st")).toBe("running");
+    const started = a.logs().find((r) => r.msg === "container started" && r.container === "st");
+    // runc's own `start` only reads the FIFO and removes it; the agent does that and nothing else.
+    expect(started?.via).toBe(runtime === "runc" ? "exec fifo" : "crun start");
+    if (runtime === "runc")
+      expect(existsSync(path.join(a.dir, "run", ".oci-state", "st", "exec.fifo"))).toBe(false);
+    await a.agent.signalProcess({ containerId: "st", execId: "st", signal: 9 });
+    expect((await a.agent.waitProcess({ containerId: "st", execId: "st" })).status).toBe(137);
+    await a.agent.removeContainer({ containerId: "st" });
+  });
+
+  it("runs poststart hooks (the runtime's own start, which newer runc runs them in)", async () => {
+    const marker = path.join(a.dir, "poststart-ran");
+    await a.agent.createContainer({
+      containerId: "hooked",
+      OCI: {
+        ...containerSpec({ args: ["sleep", "1000"] }),
+        Hooks: { Poststart: [{ Path: "/bin/sh", Args: ["sh", "-c", `cat > ${marker}`] }] },
+      },
+    });
+    await a.agent.startContainer({ containerId: "hooked" });
+    // The hook reads the container's state from its stdin.
+    expect(JSON.parse(readFileSync(marker, "utf8"))).toMatchObject({ id: "hooked" });
+    expect(runtimeState("hooked")).toBe("running");
+    const started = a.logs().find((r) => r.msg === "container started" && r.container === "hooked");
+    expect(started?.via).toBe(`${runtime === "runc" ? "runc" : "crun"} start`);
+    await a.agent.removeContainer({ containerId: "hooked" });
+  });
+
+  it("refuses to start a container whose init is already gone, promptly and saying so", async () => {
+    await a.agent.createContainer({ containerId: "gone", OCI: containerSpec({ args: ["true"] }) });
+    const created = a.logs().find((r) => r.msg === "container created" && r.container === "gone");
+    process.kill(created?.processPid as number, "SIGKILL");
+    await a.agent.waitProcess({ containerId: "gone", execId: "gone" });
+    const err = await rpcError(a.agent.startContainer({ containerId: "gone" }));
+    expect(err.message).toMatch(/container gone is stopped, not created/);
+    await a.agent.removeContainer({ containerId: "gone" });
   });
 });
