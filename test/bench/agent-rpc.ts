@@ -1,10 +1,11 @@
 // Agent RPC figures: Health.Check round trips against containerd's Go ttrpc server (same Go
 // client, same run), cold start, and idle memory of the agent.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { dial, Health, parseAddress, serviceClient, TtrpcClient } from "../../agent/src/client/index.js";
+import { snapshotBuildArgs } from "../../builder/src/stages/make-agent-snapshot.js";
 import { asBenchResult, buildGoPeers, runGoClient } from "../helpers/peers.js";
 import { type Memory, median, memoryOf, repoRoot, shippedNodeFlags, sleep } from "./procs.js";
 import type { Section } from "./report.js";
@@ -67,15 +68,15 @@ interface ReadyLine {
 
 /** A start-up snapshot of the agent made by this machine's node, as kata-build makes one in a guest. */
 export async function makeHostSnapshot(dir: string): Promise<string> {
-  const blob = path.join(dir, "kata-agent.blob");
-  await execa(
-    process.execPath,
-    [...shippedNodeFlags(), "--snapshot-blob", blob, "--build-snapshot", snapshotEntry],
-    {
-      stdio: "ignore",
-    },
-  );
-  return blob;
+  const files = {
+    entry: snapshotEntry,
+    blob: path.join(dir, "kata-agent.blob"),
+    config: path.join(dir, "kata-agent-snapshot.json"),
+  };
+  const build = snapshotBuildArgs(process.version, files);
+  if (build.config) writeFileSync(files.config, build.config);
+  await execa(process.execPath, [...shippedNodeFlags(), ...build.args], { stdio: "ignore" });
+  return files.blob;
 }
 
 /** Polls Health.Check until it answers; returns ms since `since`. */

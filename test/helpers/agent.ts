@@ -42,6 +42,8 @@ export interface AgentOptions {
   launcher?: string[];
   /** Wait for this many ms for "agent ready". */
   readyTimeoutMs?: number;
+  /** Start from this start-up snapshot blob instead of the bundle. */
+  snapshotBlob?: string;
 }
 
 export interface RunningAgent {
@@ -75,7 +77,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   const command = [
     process.execPath,
     ...shippedNodeFlags(),
-    agentBundle,
+    ...(options.snapshotBlob ? ["--snapshot-blob", options.snapshotBlob, "--"] : [agentBundle]),
     "--cmdline",
     cmdlineFile,
     ...(options.args ?? []),

@@ -3,7 +3,9 @@ import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HooksSchema } from "../../../../agent/gen/oci_pb.js";
 import { Code } from "../../../../agent/src/client/index.js";
 import type { RunningAgent } from "../../../helpers/agent.js";
 import { startAgent } from "../../../helpers/agent.js";
@@ -199,7 +201,9 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
       containerId: "hooked",
       OCI: {
         ...containerSpec({ args: ["sleep", "1000"] }),
-        Hooks: { Poststart: [{ Path: "/bin/sh", Args: ["sh", "-c", `cat > ${marker}`] }] },
+        Hooks: create(HooksSchema, {
+          Poststart: [{ Path: "/bin/sh", Args: ["sh", "-c", `cat > ${marker}`] }],
+        }),
       },
     });
     await a.agent.startContainer({ containerId: "hooked" });
