@@ -121,9 +121,9 @@ export const settings = {
   containerPipeSize: setting<number>({
     cmdline: "agent.container_pipe_size",
     toml: "container_pipe_size",
-    default: 0,
+    default: 1 << 20,
     parse: v.uint,
-    help: "size in bytes of container stdout/stderr pipes (0: kernel default)",
+    help: "size in bytes of container stdout/stderr pipes: what a process writes while nobody reads (0: the kernel's 64 KiB)",
   }),
   unifiedCgroupHierarchy: setting<boolean>({
     cmdline: "systemd.unified_cgroup_hierarchy",

@@ -91,6 +91,15 @@ export function socketFd(socket: net.Socket | net.Server): number {
 }
 
 /**
+ * Hands what a paused socket has buffered to its 'data' listeners, in order. (A paused net.Socket
+ * still reads its fd until its buffer passes the high-water mark: one chunk at most.)
+ */
+export function drainBuffered(socket: net.Socket): void {
+  // Readable.read() passes each chunk it returns to the 'data' listeners itself.
+  while (socket.read() !== null);
+}
+
+/**
  * Reads what is left on a socket's fd, synchronously, handing each chunk to `onChunk`: what the
  * stream has buffered, then the fd until it is empty (EAGAIN), the other side is gone (EOF, or
  * EIO on a pty master) or `limit` bytes. The socket is left paused. For a pty master this must
@@ -100,8 +109,7 @@ export function socketFd(socket: net.Socket | net.Server): number {
  */
 export function readRemaining(socket: net.Socket, limit: number, onChunk: (chunk: Buffer) => void): void {
   socket.pause();
-  // Readable.read() passes each chunk it returns to the 'data' listeners itself.
-  while (socket.read() !== null);
+  drainBuffered(socket);
   let fd: number;
   try {
     fd = socketFd(socket);

@@ -6,4 +6,11 @@ export {
   type VsockPeer,
   type WaitStatus,
 } from "./addon.js";
-export { type ListenOptions, listenOnFd, readRemaining, socketFd, socketFromFd } from "./fd-stream.js";
+export {
+  drainBuffered,
+  type ListenOptions,
+  listenOnFd,
+  readRemaining,
+  socketFd,
+  socketFromFd,
+} from "./fd-stream.js";

@@ -75,7 +75,7 @@ export class ContainerProcess {
 
   /** Every output stream has been read to its end. */
   get outputConsumed(): boolean {
-    return this.streams.stdout.atEof && (this.streams.stderr?.atEof ?? true);
+    return this.streams.stdout.done && (this.streams.stderr?.done ?? true);
   }
 
   /** Releases the streams once nobody will read them again. */

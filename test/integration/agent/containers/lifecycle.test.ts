@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HooksSchema } from "../../../../agent/gen/oci_pb.js";
@@ -154,22 +155,40 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
     await a.agent.removeContainer({ containerId: id });
   });
 
-  it("delivers every byte exactly once when the process exits while its output is held back", async () => {
-    // 4 MiB fills the agent's buffer, which then stops reading the pipe; the one or two blocks
-    // after it sit in the socket's read buffer and in the pipe (64 KiB) when the process exits,
-    // and are drained then. (More would block the writer until someone reads.)
-    for (const blocks of [65, 66]) {
-      const id = `held-${blocks}`;
-      await a.agent.createContainer({
-        containerId: id,
-        OCI: containerSpec({ args: ["dd", "if=/dev/zero", "bs=65536", `count=${blocks}`] }),
-      });
-      await a.agent.startContainer({ containerId: id });
-      expect((await a.agent.waitProcess({ containerId: id, execId: id })).status).toBe(0);
-      const out = await readAll(a, id, id, "stdout");
-      expect(out.length).toBe(blocks * 65536);
-      await a.agent.removeContainer({ containerId: id });
-    }
+  /** `seq 1 n`, as the container prints it. */
+  const seq = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
+
+  it("keeps what a process wrote into its pipe while nobody read, in order, once, after it exits", async () => {
+    // 0.94 MB: within the container's 1 MiB pipe (agent.container_pipe_size), so the process
+    // finishes before anyone reads; the agent reads the pipe itself when asked, and may also
+    // hold one chunk libuv read ahead: every byte must come out once, in order.
+    await a.agent.createContainer({
+      containerId: "held",
+      OCI: containerSpec({ args: ["seq", "1", "150000"] }),
+    });
+    await a.agent.startContainer({ containerId: "held" });
+    expect((await a.agent.waitProcess({ containerId: "held", execId: "held" })).status).toBe(0);
+    const out = await readAll(a, "held", "held", "stdout");
+    expect(out.length).toBe(seq(150000).length);
+    expect(out === seq(150000)).toBe(true);
+    await a.agent.removeContainer({ containerId: "held" });
+  });
+
+  it("lets a writer that fills its pipe wait for the reader, then delivers everything in order", async () => {
+    await a.agent.createContainer({
+      containerId: "full",
+      OCI: containerSpec({ args: ["seq", "1", "400000"] }),
+    });
+    await a.agent.startContainer({ containerId: "full" });
+    // 2.7 MB does not fit the pipe: the writer blocks, as with any pipe, until it is read.
+    const waited = a.agent.waitProcess({ containerId: "full", execId: "full" });
+    const first = await Promise.race([waited.then(() => "exited"), sleep(1500).then(() => "still writing")]);
+    expect(first).toBe("still writing");
+    const out = await readAll(a, "full", "full", "stdout");
+    expect((await waited).status).toBe(0);
+    expect(out.length).toBe(seq(400000).length);
+    expect(out === seq(400000)).toBe(true);
+    await a.agent.removeContainer({ containerId: "full" });
   });
 
   /** What the runtime itself says of a container (`<runtime> state`). */
