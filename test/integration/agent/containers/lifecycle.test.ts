@@ -174,6 +174,19 @@ describe.each(ociRuntimes())("container lifecycle with $name", ({ value: runtime
     await a.agent.removeContainer({ containerId: "held" });
   });
 
+  it("still gives a reader that took every byte before WaitProcess its end of file", async () => {
+    await a.agent.createContainer({ containerId: "eof", OCI: containerSpec({ args: ["printf", "hello"] }) });
+    await a.agent.startContainer({ containerId: "eof" });
+    const { data } = await a.agent.readStdout({ containerId: "eof", execId: "eof", len: 5 });
+    expect(Buffer.from(data).toString()).toBe("hello");
+    expect((await a.agent.waitProcess({ containerId: "eof", execId: "eof" })).status).toBe(0);
+    // Waited for, and all of its output taken, but its reader has not seen the end yet.
+    expect((await a.agent.readStdout({ containerId: "eof", execId: "eof", len: 5 })).data.length).toBe(0);
+    const gone = await rpcError(a.agent.waitProcess({ containerId: "eof", execId: "eof" }));
+    expect(gone.code).toBe(Code.NotFound);
+    await a.agent.removeContainer({ containerId: "eof" });
+  });
+
   it("lets a writer that fills its pipe wait for the reader, then delivers everything in order", async () => {
     await a.agent.createContainer({
       containerId: "full",
