@@ -108,9 +108,13 @@ async function throughput(
       if (result.bytes !== bytes) throw new Error(`throughput: read ${result.bytes} of ${bytes} bytes`);
       ours.push(result.mbps);
 
-      const ref = await runGoClient(go.addr, ["read-stream", "--container-id", "ref", "--len", "32768"], {
-        killAfterMs: 600_000,
-      });
+      const ref = await runGoClient(
+        go.addr,
+        ["read-stream", "--container-id", `ref${round}`, "--len", "32768"],
+        {
+          killAfterMs: 600_000,
+        },
+      );
       const goResult = ref.json as { bytes: number; mbps: number };
       if (goResult.bytes !== bytes) throw new Error(`throughput: the Go server sent ${goResult.bytes} bytes`);
       theirs.push(goResult.mbps);
