@@ -44,8 +44,15 @@ function preparePipes(pipeSize: number): PreparedStdio {
   const [stdoutRead, stdoutWrite] = n.pipe();
   const [stderrRead, stderrWrite] = n.pipe();
   if (pipeSize > 0) {
-    n.setPipeSize(stdoutWrite, pipeSize);
-    n.setPipeSize(stderrWrite, pipeSize);
+    for (const fd of [stdoutWrite, stderrWrite]) {
+      try {
+        n.setPipeSize(fd, pipeSize);
+      } catch {
+        // Refused (an unprivileged agent past pipe-max-size or pipe-user-pages-soft, or a size
+        // F_SETPIPE_SZ cannot take): the pipe keeps the kernel's size, and works; it only holds
+        // less while nobody reads.
+      }
+    }
   }
   const childEnds = [stdinRead, stdoutWrite, stderrWrite];
   const parentEnds = [stdinWrite, stdoutRead, stderrRead];
