@@ -5,7 +5,7 @@
 // is handed straight through to the container; failures carry the runtime's message.
 import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
+import { join } from "node:path";
 import { PreconditionError, RuntimeFailure } from "../core/domain-error.js";
 import { describeEnd, runProgram, type StdioTarget, stdoutText } from "../tools/run.js";
 import { spawnAndWait } from "../tools/spawn.js";
@@ -91,7 +91,7 @@ export class OciRuntime {
     options: { poststartHooks: boolean; initExit: Promise<unknown> },
   ): Promise<"exec fifo" | `${RuntimeFlavour} start`> {
     if (this.isRunc && !options.poststartHooks) {
-      const fifo = path.join(this.stateDir, id, EXEC_FIFO);
+      const fifo = join(this.stateDir, id, EXEC_FIFO);
       const released = await releaseInit(fifo, {
         container: id,
         initExit: options.initExit,
