@@ -19,7 +19,7 @@ const sections: Record<string, (quick: boolean) => Promise<Section>> = {
       cycles: quick ? 50 : 1000,
       alive: quick ? 10 : 100,
       bytes: quick ? 64e6 : 512e6,
-      streamRounds: quick ? 1 : 3,
+      streamRounds: quick ? 1 : 5,
     }),
   hostile: (quick) =>
     benchHostile({ writes: quick ? 8 : 20, connections: quick ? 50 : 200, calls: quick ? 2000 : 10_000 }),
